@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Modules follow the data flow: a policy decides, the fmap engine resolves, the server answers.
+let package = Package(
+    name: "famfs-policyd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "famfs-policyd", targets: ["famfs-policyd"]),
+        .executable(name: "famfs-policy", targets: ["famfs-policy"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Little-endian byte reading and writing shared by every codec.
+        .target(name: "WireBytes"),
+        // FUSE and famfs wire messages: bytes in, typed values out, and back.
+        .target(name: "FuseWire", dependencies: ["WireBytes"]),
+        // Extent maps: validation against kernel limits, offset resolution, unrolling, GET_FMAP bytes.
+        .target(name: "Fmap", dependencies: ["WireBytes"]),
+        // Which device memory is free: allocation-unit bitmaps, first-fit allocation, replay claims.
+        .target(name: "Allocation", dependencies: ["Fmap"]),
+
+
+        // Executables stay thin: parse options, call the modules.
+        .executableTarget(name: "famfs-policy", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "famfs-policyd", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "FuseWireTests", dependencies: ["FuseWire", "CFuseABIReference"]),
+        .testTarget(name: "FmapTests", dependencies: ["Fmap", "CFuseABIReference"]),
+        // C definitions of the kernel ABI, compiled independently of the Swift codecs they check.
+        .target(name: "CFuseABIReference", path: "Tests/CFuseABIReference"),
+    ]
+)

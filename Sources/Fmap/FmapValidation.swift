@@ -1,0 +1,123 @@
+/// Why an fmap was refused. `field` locates the culprit, e.g. `extents[1].strips[3].offset`.
+public struct FmapValidationError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var field: String
+    public var reason: String
+
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+
+    public var description: String { "\(field): \(reason)" }
+}
+
+extension Fmap {
+    /// Checks the fmap against `limits` and, when given, the sizes of the devices it may use
+    /// (index → bytes). Throws the first fault found, naming the field.
+    ///
+    /// Checked: extent count, forms, strip count, chunk size, alignment, non-zero lengths,
+    /// device index range and bounds, strips large enough for their share of the bytes,
+    /// coverage of `fileSize`, no two ranges of this fmap overlapping, and the encoded size.
+    public func validate(limits: FmapLimits, deviceSizes: [UInt64]? = nil) throws(FmapValidationError) {
+        let count = extents.count
+        guard count >= 1 else { throw .init(field: "extents", reason: "an fmap needs at least one extent") }
+        guard count <= limits.maxExtents else {
+            throw .init(field: "extents", reason: "\(count) extents exceed the limit of \(limits.maxExtents)")
+        }
+        let checker = RangeChecker(limits: limits, deviceSizes: deviceSizes)
+        var covered: UInt64 = 0
+        switch extents {
+        case .simple(let list):
+            for (i, extent) in list.enumerated() {
+                let mayBeShort = limits.allowsShortLastExtent && i == list.count - 1
+                try checker.check(extent, field: "extents[\(i)]", lengthMayBeShort: mayBeShort)
+                covered = covered.addingReportingOverflow(extent.length).partialValue
+            }
+        case .interleaved(let list):
+            guard limits.allowsInterleaved else {
+                throw .init(field: "ext_type", reason: "interleaved extents are not accepted here; unroll them into simple extents")
+            }
+            for (i, extent) in list.enumerated() {
+                try checker.check(extent, field: "extents[\(i)]")
+                covered = covered.addingReportingOverflow(extent.byteCount).partialValue
+            }
+        }
+        guard covered >= fileSize else {
+            throw .init(field: "extents", reason: "cover \(hex(covered)) bytes, less than file_size \(hex(fileSize))")
+        }
+        try checkNoSelfOverlap()
+        let replySize = FmapWireFormat.encodedSize(of: self)
+        guard replySize <= limits.maxReplyBytes else {
+            throw .init(field: "fmap", reason: "encodes to \(replySize) bytes, over the \(limits.maxReplyBytes)-byte reply limit")
+        }
+    }
+
+    private func checkNoSelfOverlap() throws(FmapValidationError) {
+        var map = DeviceRangeMap()
+        for (i, range) in claimedRanges.enumerated() {
+            if let clash = map.firstOverlap(with: range) {
+                throw .init(field: "extents", reason: "range \(i) (\(range)) overlaps range \(clash.owner) of the same file")
+            }
+            map.insert(range, owner: String(i))
+        }
+    }
+}
+
+/// The per-range checks shared by simple extents and strips.
+private struct RangeChecker {
+    let limits: FmapLimits
+    let deviceSizes: [UInt64]?
+
+    func check(_ extent: SimpleExtent, field: String, lengthMayBeShort: Bool = false) throws(FmapValidationError) {
+        guard extent.length > 0 else { throw .init(field: "\(field).length", reason: "is zero") }
+        guard extent.offset % limits.alignment == 0 else {
+            throw .init(field: "\(field).offset", reason: "\(hex(extent.offset)) is not a multiple of \(hex(limits.alignment))")
+        }
+        guard lengthMayBeShort || extent.length % limits.alignment == 0 else {
+            throw .init(field: "\(field).length", reason: "\(hex(extent.length)) is not a multiple of \(hex(limits.alignment))")
+        }
+        let deviceLimit = min(limits.maxDevices, deviceSizes?.count ?? limits.maxDevices)
+        guard Int(extent.device) < deviceLimit else {
+            throw .init(field: "\(field).device", reason: "index \(extent.device) is out of range (\(deviceLimit) devices)")
+        }
+        let (end, overflow) = extent.offset.addingReportingOverflow(extent.length)
+        if let sizes = deviceSizes, overflow || end > sizes[Int(extent.device)] {
+            throw .init(field: field, reason: "\(extent) runs past the end of device \(extent.device) (\(hex(sizes[Int(extent.device)])) bytes)")
+        }
+    }
+
+    func check(_ extent: InterleavedExtent, field: String) throws(FmapValidationError) {
+        guard limits.chunkSizes.contains(extent.chunkSize) else {
+            let allowed = limits.chunkSizes.sorted().map(hex).joined(separator: " or ")
+            throw .init(field: "\(field).chunk_size", reason: "\(hex(extent.chunkSize)) is not \(allowed)")
+        }
+        guard extent.chunkSize <= UInt32.max else {
+            throw .init(field: "\(field).chunk_size", reason: "\(hex(extent.chunkSize)) does not fit the 32-bit wire field")
+        }
+        guard extent.byteCount > 0 else { throw .init(field: "\(field).nbytes", reason: "is zero") }
+        let nstrips = extent.strips.count
+        guard (1...limits.maxStrips).contains(nstrips) else {
+            throw .init(field: "\(field).nstrips", reason: "\(nstrips) strips; allowed 1...\(limits.maxStrips)")
+        }
+        for (s, strip) in extent.strips.enumerated() {
+            let stripField = "\(field).strips[\(s)]"
+            try check(strip, field: stripField)
+            let needed = extent.bytesNeeded(onStrip: s)
+            guard strip.length >= needed else {
+                throw .init(field: "\(stripField).length", reason: "\(hex(strip.length)) is less than the \(hex(needed)) bytes its chunks need")
+            }
+        }
+    }
+}
+
+extension InterleavedExtent {
+    /// Device bytes strip `s` must hold: whole chunks for every chunk of the extent it carries.
+    public func bytesNeeded(onStrip s: Int) -> UInt64 {
+        let n = UInt64(strips.count)
+        let chunks = byteCount / chunkSize + (byteCount % chunkSize == 0 ? 0 : 1)
+        let index = UInt64(s)
+        guard index < chunks else { return 0 }
+        let chunksOnStrip = (chunks - index + n - 1) / n
+        return chunksOnStrip * chunkSize
+    }
+}
