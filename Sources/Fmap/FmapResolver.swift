@@ -5,6 +5,12 @@ public struct ResolvedLocation: Hashable, Sendable {
     /// Bytes from this offset that stay contiguous on the device: up to the next chunk or
     /// extent boundary, never past the file's size.
     public var contiguousBytes: UInt64
+
+    public init(device: UInt32, deviceOffset: UInt64, contiguousBytes: UInt64) {
+        self.device = device
+        self.deviceOffset = deviceOffset
+        self.contiguousBytes = contiguousBytes
+    }
 }
 
 /// Turns file offsets into device locations for one fmap.

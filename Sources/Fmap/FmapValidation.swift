@@ -81,7 +81,8 @@ private struct RangeChecker {
             throw .init(field: "\(field).device", reason: "index \(extent.device) is out of range (\(deviceLimit) devices)")
         }
         let (end, overflow) = extent.offset.addingReportingOverflow(extent.length)
-        if let sizes = deviceSizes, overflow || end > sizes[Int(extent.device)] {
+        guard !overflow else { throw .init(field: field, reason: "\(extent) ends past the 64-bit offset range") }
+        if let sizes = deviceSizes, end > sizes[Int(extent.device)] {
             throw .init(field: field, reason: "\(extent) runs past the end of device \(extent.device) (\(hex(sizes[Int(extent.device)])) bytes)")
         }
     }
