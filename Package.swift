@@ -25,11 +25,25 @@ let package = Package(
         .target(name: "Fmap", dependencies: ["WireBytes"]),
         // Which device memory is free: allocation-unit bitmaps, first-fit allocation, replay claims.
         .target(name: "Allocation", dependencies: ["Fmap"]),
+        // libdaxctl, just enough to list devdax devices.
+        .target(name: "CDaxctl", linkerSettings: [.linkedLibrary("daxctl")]),
+        // zlib's crc32, the checksum famfs's superblock and log entries carry.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        // Backing devices: devdax discovery, file-backed devices, shared mappings.
+        .target(name: "Devices", dependencies: [
+            "CDaxctl", .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // famfs's on-media format: superblock, append-only log, replay into allocation state, mkfs, check.
+        .target(name: "Metadata", dependencies: [
+            "Devices", "Fmap", "Allocation", "WireBytes", "CZlib",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
 
 
         // Executables stay thin: parse options, call the modules.
         .executableTarget(name: "famfs-policy", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Metadata", "Devices",
         ]),
         .executableTarget(name: "famfs-policyd", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -39,5 +53,9 @@ let package = Package(
         .testTarget(name: "FmapTests", dependencies: ["Fmap", "CFuseABIReference"]),
         // C definitions of the kernel ABI, compiled independently of the Swift codecs they check.
         .target(name: "CFuseABIReference", path: "Tests/CFuseABIReference"),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
+        .testTarget(name: "MetadataTests", dependencies: ["Metadata", "CFamfsMediaReference"]),
+        // C definitions of famfs's on-media structs, compiled independently of the Swift codecs they check.
+        .target(name: "CFamfsMediaReference", path: "Tests/CFamfsMediaReference"),
     ]
 )
