@@ -1,0 +1,188 @@
+import Allocation
+import Devices
+import Fmap
+import Synchronization
+import SystemPackage
+
+/// An open famfs file system: its mapped devices, the replayed log, and the allocation state.
+///
+/// Devices are given in index order: the primary (superblock and log) first, then the extra
+/// devices as mkfs was given them; each extra device's secondary superblock must carry the
+/// uuid its ADD_DAXDEV entry records (see `Superblock`). Appends are serialised: each writes
+/// and flushes its entry, then bumps and flushes the header, so a crash leaves at most a
+/// torn entry that the next replay ignores. Safe to share between threads.
+public final class FamfsImage: Sendable {
+    public let superblock: Superblock
+    /// Mapped devices by device index.
+    public let devices: [MappedDevice]
+    public let access: MappedDevice.Access
+    /// What replay found at open; the daemon logs each one.
+    public let findings: [ReplayFinding]
+    private let log: Mutex<LogState>
+
+    private struct LogState: Sendable {
+        var header: LogHeader
+        var appendIndex: UInt64
+        var entries: [IndexedEntry]
+        var allocation: AllocationState
+    }
+
+    /// Opens and replays the file system on `paths` (primary first). A writer (`.readWrite`)
+    /// must be the host the superblock names (`host`, usually `SystemUUID.current()`).
+    public static func open(devices paths: [FilePath], access: MappedDevice.Access,
+                            host: MediaUUID? = nil) throws(ImageError) -> FamfsImage {
+        guard let primaryPath = paths.first else { throw .noDevices }
+        let primary = try openDevice(primaryPath, access: access)
+        let superblock = try readSuperblock(primary)
+        guard superblock.role == .primary else { throw .notPrimary(primaryPath) }
+        let headerBytes: [UInt8]
+        do { headerBytes = try primary.read(at: superblock.logOffset, count: LogHeader.encodedSize) } catch { throw .device(error) }
+        let header: LogHeader
+        do {
+            header = try LogHeader(decoding: headerBytes[...], expectedLength: superblock.logLength)
+        } catch {
+            throw .logHeader(primaryPath, error)
+        }
+        let slotBase = superblock.logOffset
+        let replay = LogReplay(superblock: superblock, header: header) { index in
+            let bytes = try? primary.read(at: slotBase + LogHeader.offset(ofSlot: index), count: LogEntry.encodedSize)
+            return bytes?[...] ?? []
+        }
+        var mapped = [primary]
+        for record in replay.devices.dropFirst() {
+            guard Int(record.index) < paths.count else { throw .missingDevice(index: record.index, uuid: record.uuid) }
+            mapped.append(try openSecondary(paths[Int(record.index)], record: record, of: superblock,
+                                            known: replay.devices, access: access))
+        }
+        if paths.count > mapped.count, replay.firstFault == nil {
+            throw .unexpectedDevice(paths[mapped.count], deviceCount: mapped.count)
+        }
+        if access == .readWrite, host != superblock.systemUUID {
+            throw .notLogOwner(host: host, owner: superblock.systemUUID)
+        }
+        return FamfsImage(superblock: superblock, devices: mapped, access: access, header: header, replay: replay)
+    }
+
+    private init(superblock: Superblock, devices: [MappedDevice], access: MappedDevice.Access,
+                 header: LogHeader, replay: LogReplay) {
+        self.superblock = superblock
+        self.devices = devices
+        self.access = access
+        findings = replay.findings
+        log = Mutex(LogState(header: header, appendIndex: replay.appendIndex,
+                             entries: replay.entries, allocation: replay.allocation))
+    }
+
+    /// Valid entries in log order.
+    public var entries: [IndexedEntry] { log.withLock { $0.entries } }
+
+    /// The allocation state: reserved metadata plus every recorded file.
+    public var allocation: AllocationState { log.withLock { $0.allocation } }
+
+    /// Free entry slots left in the log.
+    public var freeSlots: UInt64 { log.withLock { $0.header.slotCount - $0.appendIndex } }
+
+    /// Records a directory. Returns once the entry is durable.
+    @discardableResult
+    public func appendMkdir(_ directory: DirectoryEntry) throws(ImageError) -> IndexedEntry {
+        try append { _ throws(ImageError) in .mkdir(directory) }
+    }
+
+    /// Records a file whose fmap was laid out elsewhere; its memory must be free.
+    @discardableResult
+    public func appendFile(_ file: FileEntry) throws(ImageError) -> IndexedEntry {
+        try appendFile(path: file.path, flags: file.flags, uid: file.uid, gid: file.gid, mode: file.mode) {
+            state throws(AllocationError) in
+            try state.claim(file.fmap, owner: "'\(file.path)'")
+            return file.fmap
+        }
+    }
+
+    /// Allocates and records a file in one step: `layout` allocates from the live state under
+    /// the log's lock and returns the fmap; if it or the append fails, its allocations are undone.
+    @discardableResult
+    public func appendFile(path: RelativePath, flags: FileEntry.Flags = .allHostsReadWrite,
+                           uid: UInt32, gid: UInt32, mode: UInt32,
+                           layout: (inout AllocationState) throws(AllocationError) -> Fmap) throws(ImageError) -> IndexedEntry {
+        try append { allocation throws(ImageError) in
+            do throws(AllocationError) {
+                let fmap = try layout(&allocation)
+                return .file(FileEntry(path: path, flags: flags, uid: uid, gid: gid, mode: mode, fmap: fmap))
+            } catch {
+                throw .allocation(error)
+            }
+        }
+    }
+
+    private func append(_ makeEntry: (inout AllocationState) throws(ImageError) -> LogEntry) throws(ImageError) -> IndexedEntry {
+        guard access == .readWrite else { throw .readOnly }
+        if let fault = findings.first(where: \.isFault) { throw .logDamaged(fault) }
+        return try log.withLock { state throws(ImageError) -> IndexedEntry in
+            guard state.appendIndex < state.header.slotCount else { throw .logFull(slots: state.header.slotCount) }
+            let saved = state.allocation
+            do throws(ImageError) {
+                let entry = try makeEntry(&state.allocation)
+                let index = state.appendIndex
+                let bytes: [UInt8]
+                do throws(MediaFormatError) { bytes = try entry.encoded(seqnum: index) } catch { throw ImageError.entry(error) }
+                var header = state.header
+                header.nextIndex = index + 1
+                header.nextSeqnum = index + 1
+                try write(bytes, at: superblock.logOffset + LogHeader.offset(ofSlot: index))
+                try write(header.encoded(), at: superblock.logOffset)
+                state.header = header
+                state.appendIndex = index + 1
+                let indexed = IndexedEntry(index: index, entry: entry)
+                state.entries.append(indexed)
+                return indexed
+            } catch {
+                state.allocation = saved
+                throw error
+            }
+        }
+    }
+
+    /// Writes and flushes log bytes on the primary device.
+    private func write(_ bytes: [UInt8], at offset: UInt64) throws(ImageError) {
+        do {
+            try devices[0].write(bytes, at: offset)
+            try devices[0].flush(at: offset, count: bytes.count)
+        } catch {
+            throw .device(error)
+        }
+    }
+
+    private static func openDevice(_ path: FilePath, access: MappedDevice.Access) throws(ImageError) -> MappedDevice {
+        do { return try MappedDevice(path: path, access: access) } catch { throw .device(error) }
+    }
+
+    static func readSuperblock(_ device: MappedDevice) throws(ImageError) -> Superblock {
+        let bytes: [UInt8]
+        do { bytes = try device.read(at: 0, count: Superblock.encodedSize) } catch { throw .device(error) }
+        do {
+            let superblock = try Superblock(decoding: bytes[...])
+            try superblock.validate(deviceSize: device.size)
+            return superblock
+        } catch {
+            throw .superblock(device.path, error)
+        }
+    }
+
+    /// Opens the path given for device `record.index` and checks it carries that device's uuid.
+    private static func openSecondary(_ path: FilePath, record: DeviceEntry, of primary: Superblock,
+                                      known: [DeviceEntry], access: MappedDevice.Access) throws(ImageError) -> MappedDevice {
+        let device = try openDevice(path, access: access)
+        let superblock = try readSuperblock(device)
+        guard superblock.fileSystemUUID == primary.fileSystemUUID else {
+            throw .foreignDevice(path, index: record.index, expected: primary.fileSystemUUID, found: superblock.fileSystemUUID)
+        }
+        guard superblock.role == .secondary, superblock.deviceUUID == record.uuid else {
+            throw .wrongDevice(path, index: record.index, expected: record.uuid, found: superblock.deviceUUID,
+                               foundIndex: known.first { $0.uuid == superblock.deviceUUID }?.index)
+        }
+        guard device.size >= record.size else {
+            throw .deviceTruncated(path, index: record.index, recorded: record.size, actual: device.size)
+        }
+        return device
+    }
+}

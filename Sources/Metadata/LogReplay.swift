@@ -1,0 +1,115 @@
+import Allocation
+import Fmap
+
+/// The state a log describes: its valid entries in order, the devices, which memory is
+/// allocated, and everything wrong found on the way.
+///
+/// A FILE entry that collides, leaves its device or names an unknown device is reported and
+/// left out of `entries` (never served), and none of its memory is claimed.
+public struct LogReplay: Sendable {
+    /// Valid entries in log order.
+    public var entries: [IndexedEntry] = []
+    public var findings: [ReplayFinding] = []
+    /// Every device by index: 0 from the superblock, the rest from ADD_DAXDEV entries.
+    public var devices: [DeviceEntry]
+    /// Allocation units taken by the reserved metadata and by every valid FILE entry.
+    public var allocation: AllocationState
+    /// The slot the next append writes (a torn last entry's slot is reused).
+    public var appendIndex: UInt64
+
+    /// The first fault, if the log is inconsistent.
+    public var firstFault: ReplayFinding? { findings.first(where: \.isFault) }
+
+    /// Replays entries `[0, header.nextIndex)`; `slot(i)` returns the bytes of slot `i`.
+    public init(superblock: Superblock, header: LogHeader, slot: (UInt64) -> ArraySlice<UInt8>) {
+        appendIndex = header.nextIndex
+        var decoded: [IndexedEntry] = []
+        for index in 0..<header.nextIndex {
+            do {
+                decoded.append(IndexedEntry(index: index, entry: try LogEntry(decoding: slot(index), index: index)))
+            } catch {
+                if index == header.nextIndex - 1, case .checksumMismatch = error {
+                    findings.append(.tornLastEntry(index: index, error))
+                    appendIndex = index
+                } else {
+                    findings.append(.invalidEntry(index: index, error))
+                }
+            }
+        }
+        if header.nextIndex < header.slotCount, slot(header.nextIndex).contains(where: { $0 != 0 }) {
+            findings.append(.incompleteAppend(index: header.nextIndex))
+        }
+
+        devices = [DeviceEntry(index: 0, size: superblock.device.size, uuid: superblock.deviceUUID)]
+        var validDeviceEntries: Set<UInt64> = []
+        for case let (index, .addDevice(device)) in decoded.map({ ($0.index, $0.entry) }) {
+            if let reason = Self.problem(with: device, known: devices) {
+                findings.append(.invalidDevice(index: index, device, reason: reason))
+            } else {
+                devices.append(device)
+                validDeviceEntries.insert(index)
+            }
+        }
+
+        let unit = superblock.allocationUnit
+        allocation = AllocationState(devices: devices.map {
+            DeviceSpace(size: $0.size, unit: unit,
+                        reservedBytes: $0.index == 0 ? superblock.reservedBytes : FamfsMedia.superblockReservation)
+        })
+        var owners = DeviceRangeMap()
+        owners.insert(SimpleExtent(device: 0, offset: 0, length: superblock.reservedBytes), owner: "the superblock and log")
+        for device in devices.dropFirst() {
+            owners.insert(SimpleExtent(device: device.index, offset: 0, length: FamfsMedia.superblockReservation),
+                          owner: "device \(device.index)'s superblock")
+        }
+
+        for item in decoded {
+            switch item.entry {
+            case .mkdir:
+                entries.append(item)
+            case .addDevice:
+                if validDeviceEntries.contains(item.index) { entries.append(item) }
+            case .file(let file):
+                if let finding = claim(file, index: item.index, owners: &owners) {
+                    findings.append(finding)
+                } else {
+                    entries.append(item)
+                }
+            }
+        }
+    }
+
+    /// Claims a FILE entry's memory, or returns why it cannot be.
+    private mutating func claim(_ file: FileEntry, index: UInt64, owners: inout DeviceRangeMap) -> ReplayFinding? {
+        let owner = "log entry \(index) '\(file.path)'"
+        for range in file.fmap.claimedRanges {
+            guard Int(range.device) < devices.count else {
+                return .unknownDevice(index: index, path: file.path, device: range.device, deviceCount: devices.count)
+            }
+            let size = devices[Int(range.device)].size
+            guard range.length > 0, range.offset <= size, range.length <= size - range.offset else {
+                return .extentLeavesDevice(index: index, path: file.path, range: range, deviceSize: size)
+            }
+            if let clash = owners.firstOverlap(with: range) {
+                return .collision(index: index, path: file.path, range: range, owner: "\(clash.range) of \(clash.owner)")
+            }
+        }
+        do {
+            try allocation.claim(file.fmap, owner: owner)
+        } catch {
+            let range: SimpleExtent
+            if case .collision(let culprit, _) = error { range = culprit } else { range = file.fmap.claimedRanges[0] }
+            return .collision(index: index, path: file.path, range: range, owner: "an allocation unit already taken")
+        }
+        file.fmap.claimedRanges.forEach { owners.insert($0, owner: owner) }
+        return nil
+    }
+
+    private static func problem(with device: DeviceEntry, known: [DeviceEntry]) -> String? {
+        if Int(device.index) != known.count { return "is not the next index \(known.count)" }
+        if device.uuid == .zero { return "has no uuid" }
+        if let twin = known.first(where: { $0.uuid == device.uuid }) { return "repeats the uuid of device \(twin.index)" }
+        if device.size <= FamfsMedia.superblockReservation { return "is too small (\(device.size) bytes)" }
+        return nil
+    }
+}
