@@ -1,0 +1,24 @@
+import ArgumentParser
+import Metadata
+import SystemPackage
+
+/// `famfs-policy check`: verifies a file system without changing it.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Verify the superblock, the log's checksums and seqnums, and that no allocations overlap.",
+        discussion: "Exits 0 when the file system is clean, 1 naming the first fault otherwise.")
+
+    @Argument(help: "Devices in the order mkfs was given them: the primary first.")
+    var devices: [String]
+
+    func validate() throws {
+        guard !devices.isEmpty else { throw ValidationError("Name the primary device, e.g. famfs-policy check /dev/dax0.0") }
+    }
+
+    func run() throws {
+        let report = FileSystemCheck.run(devices: devices.map { FilePath($0) })
+        print(report)
+        if !report.isClean { throw ExitCode(1) }
+    }
+}
