@@ -1,3 +1,4 @@
+import Foundation
 import CFuseABIReference
 import Fmap
 import Testing
@@ -84,5 +85,41 @@ struct WireFormatTests {
         let fmap = Fmap(fileSize: 1, extents: .simple([SimpleExtent(device: 0, offset: 0, length: 2 * mib)]))
         try fmap.validate(limits: .kernel)
         #expect(FmapWireFormat.encode(fmap).count == 56)
+    }
+}
+
+@Suite("Fmap JSON")
+struct FmapJSONTests {
+    @Test func jsonUsesTheDocumentedKeys() throws {
+        let fmap = stripedFmap()
+        let json = try #require(String(data: try JSONEncoder.sorted.encode(fmap), encoding: .utf8))
+        #expect(json == #"{"ext_type":"interleaved","extents":[{"chunk_size":2097152,"nbytes":8388608,"nstrips":2,"#
+                + #""strips":[{"dev":0,"length":4194304,"offset":4194304},{"dev":1,"length":4194304,"offset":4194304}]}],"#
+                + #""file_size":8388608}"#)
+        #expect(try JSONDecoder().decode(Fmap.self, from: Data(json.utf8)) == fmap)
+    }
+
+    @Test func simpleFmapsRoundTrip() throws {
+        let fmap = simpleFmap([SimpleExtent(device: 1, offset: 0, length: 2 * mib)], fileSize: 100)
+        let data = try JSONEncoder.sorted.encode(fmap)
+        #expect(String(data: data, encoding: .utf8) == #"{"ext_type":"simple","extents":[{"dev":1,"length":2097152,"offset":0}],"file_size":100}"#)
+        #expect(try JSONDecoder().decode(Fmap.self, from: data) == fmap)
+    }
+
+    @Test func inconsistentJSONIsRefused() {
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Fmap.self, from: Data(#"{"file_size":1,"ext_type":"striped","extents":[]}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode(Fmap.self, from: Data(#"{"file_size":1,"ext_type":"interleaved","extents":[{"nstrips":3,"chunk_size":4096,"nbytes":1,"strips":[]}]}"#.utf8))
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
     }
 }
