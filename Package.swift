@@ -40,6 +40,15 @@ let package = Package(
         ]),
 
 
+        // libfuse3's mount helper and the /dev/fuse ioctls (macros Swift cannot import).
+        .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
+        // The FUSE server: channels, the message loop, the namespace and the operation handlers.
+        .target(name: "Server", dependencies: [
+            "CFuse", "FuseWire", "Fmap", "Allocation", "Devices", "Metadata",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+
         // Executables stay thin: parse options, call the modules.
         .executableTarget(name: "famfs-policy", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -49,8 +58,14 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "FuseWireTests", dependencies: ["FuseWire", "CFuseABIReference"]),
-        .testTarget(name: "FmapTests", dependencies: ["Fmap", "CFuseABIReference"]),
+        .testTarget(name: "FuseWireTests", dependencies: ["FuseWire", "WireBytes", "CFuseABIReference"]),
+        .testTarget(name: "FmapTests", dependencies: ["Fmap", "WireBytes", "CFuseABIReference"]),
+        .testTarget(name: "AllocationTests", dependencies: ["Allocation", "Fmap"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Metadata", "Fmap", "Allocation", "FuseWire",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
         // C definitions of the kernel ABI, compiled independently of the Swift codecs they check.
         .target(name: "CFuseABIReference", path: "Tests/CFuseABIReference"),
         .testTarget(name: "DevicesTests", dependencies: ["Devices"]),

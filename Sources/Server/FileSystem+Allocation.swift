@@ -1,0 +1,104 @@
+import Fmap
+import FuseWire
+import Metadata
+import SystemPackage
+
+/// Giving a file its memory: the first size set (truncate or fallocate from 0) asks the
+/// policy for a layout, validates it, logs it, and only then answers.
+extension FileSystem {
+    func setattr(_ unique: UInt64, _ id: UInt64, _ arguments: SetattrArguments, caller: InHeader,
+                 layout: any LayoutDecider) -> Response {
+        if arguments.valid.contains(.size) {
+            if let error = setSize(id, to: arguments.size, caller: caller, layout: layout) {
+                return refuse(unique, "truncate of node \(id) to \(arguments.size)", error)
+            }
+        }
+        let changesIdentity = !arguments.valid.isDisjoint(with: [.mode, .uid, .gid])
+        let result = state.withLock { state -> Result<Node, NamespaceError> in
+            guard let node = state.namespace[id] else { return .failure(NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone")) }
+            if changesIdentity {
+                // Mode and owner are logged with the file; once logged they cannot change.
+                guard case .file(.unallocated) = node.kind else {
+                    return .failure(NamespaceError(.notPermitted, "\(state.namespace.relativePath(of: id)): mode and owner are fixed once logged"))
+                }
+            }
+            state.namespace.update(id) { node in
+                if arguments.valid.contains(.mode) { node.mode = (node.mode & Self.typeMask) | (arguments.mode & 0o7777) }
+                if arguments.valid.contains(.uid) { node.uid = arguments.uid }
+                if arguments.valid.contains(.gid) { node.gid = arguments.gid }
+                if arguments.valid.contains(.mtime) { node.modified = arguments.mtime }
+                if arguments.valid.contains(.mtimeNow) { node.modified = now() }
+            }
+            return .success(state.namespace[id]!)
+        }
+        switch result {
+        case .success(let node): return .reply(unique, AttributesReply(validity: validity, attributes: attributes(of: node)))
+        case .failure(let error): return refuse(unique, "setattr of node \(id)", error)
+        }
+    }
+
+    func fallocate(_ unique: UInt64, _ id: UInt64, _ arguments: FallocateArguments, caller: InHeader,
+                   layout: any LayoutDecider) -> Response {
+        guard arguments.mode == 0 else { return .error(unique, .notSupported) }
+        let (end, overflow) = arguments.offset.addingReportingOverflow(arguments.length)
+        guard !overflow else { return .error(unique, .fileTooLarge) }
+        let current = state.withLock { $0.namespace[id]?.size } ?? 0
+        if end <= current { return .ok(unique) }
+        if let error = setSize(id, to: end, caller: caller, layout: layout) {
+            return refuse(unique, "fallocate of node \(id) to \(end)", error)
+        }
+        return .ok(unique)
+    }
+
+    /// Sets a file's size: a no-op when unchanged, an allocation when the file has none,
+    /// refused (EPERM) for a file whose memory is already fixed. Returns the refusal, if any.
+    func setSize(_ id: UInt64, to size: UInt64, caller: InHeader, layout: any LayoutDecider) -> NamespaceError? {
+        state.withLock { state -> NamespaceError? in
+            guard let node = state.namespace[id] else { return NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone") }
+            let path = state.namespace.relativePath(of: id)
+            switch node.kind {
+            case .directory:
+                return NamespaceError(.isDirectory, "\(path) is a directory")
+            case .file(.dax(let fmap, _)):
+                if fmap.fileSize == size { return nil }
+                return NamespaceError(.notPermitted, "/\(path) is a DAX file of \(fmap.fileSize) bytes; famfs files keep the size they were allocated with")
+            case .file(.unallocated):
+                if size == 0 { return nil }
+                guard !node.readOnly else { return NamespaceError(.readOnlyFileSystem, "/\(path) is read-only") }
+                let facts = FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode)
+                // The policy allocates from a snapshot; appending the entry claims the same ranges in
+                // the image, so on any failure before that nothing stays allocated. Allocation only
+                // happens under this lock, so the snapshot cannot go stale.
+                var allocation = image.allocation
+                do throws(NamespaceError) {
+                    let recordedPath = try relativePath(path)
+                    let fmap = try layout.layout(facts, allocation: &allocation)
+                    try check(fmap, for: facts)
+                    do throws(ImageError) {
+                        try image.appendFile(FileEntry(path: recordedPath, uid: node.uid, gid: node.gid,
+                                                       mode: node.mode & 0o7777, fmap: fmap))
+                    } catch {
+                        throw NamespaceError(error.errno, "\(error)")
+                    }
+                    state.namespace.setContent(.dax(fmap, FmapResolver(fmap)), of: id, now: now())
+                    logger.info("allocated /\(path): \(size) bytes in \(fmap.extents.count) extent(s)")
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+        }
+    }
+
+    /// The host's own check of a policy's answer, whatever the policy runtime already checked.
+    private func check(_ fmap: Fmap, for file: FileFacts) throws(NamespaceError) {
+        guard fmap.fileSize == file.size else {
+            throw NamespaceError(.ioError, "layout of \(file.path) returned file_size \(fmap.fileSize), expected \(file.size)")
+        }
+        do {
+            try fmap.validate(limits: limits, deviceSizes: deviceSizes)
+        } catch {
+            throw NamespaceError(.ioError, "layout of \(file.path) returned an invalid fmap: \(error)")
+        }
+    }
+}

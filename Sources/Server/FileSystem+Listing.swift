@@ -1,0 +1,86 @@
+import Foundation
+import Fmap
+import FuseWire
+import SystemPackage
+
+/// Directory listings, file-system totals and the famfs extended attributes.
+extension FileSystem {
+    static let fmapAttribute = "user.famfs.fmap"
+    static let modeAttribute = "user.famfs.mode"
+
+    /// Entries are ".", "..", then children by name; entry i carries offset i + 1 so the
+    /// kernel can resume after it.
+    func readdir(_ unique: UInt64, _ id: UInt64, _ arguments: ReadArguments, plus: Bool) -> Response {
+        let listed = state.withLock { state -> (Node, Node, [Node])? in
+            guard let directory = state.namespace[id], directory.isDirectory,
+                  let parent = state.namespace[directory.parent] else { return nil }
+            return (directory, parent, state.namespace.children(of: id))
+        }
+        guard let (directory, parent, children) = listed else { return .error(unique, .notDirectory) }
+        let entries: [(name: String, node: Node)] = [(".", directory), ("..", parent)] + children.map { ($0.name, $0) }
+        var listing = DirectoryListing(capacity: Int(arguments.size))
+        for index in Int(min(arguments.offset, UInt64(entries.count)))..<entries.count {
+            let (name, node) = entries[index]
+            let entry = DirectoryEntry(inode: node.id, nextOffset: UInt64(index + 1), type: node.isDirectory ? 4 : 8, name: name)
+            // "." and ".." in READDIRPLUS carry no lookup: the kernel does not count them.
+            let lookup = index < 2 ? EntryReply(nodeID: 0, entryValidity: .none, attributeValidity: .none,
+                                                attributes: attributes(of: node)) : entryReply(for: node)
+            guard plus ? listing.append(entry, lookup: lookup) : listing.append(entry) else { break }
+        }
+        return .bytes(unique, listing.bytes.bytes)
+    }
+
+    func statfs(_ unique: UInt64) -> Response {
+        let (free, files) = state.withLock { state in
+            (image.allocation.devices.reduce(0) { $0 + $1.freeBytes }, state.namespace.nodes.count)
+        }
+        let total = devices.reduce(0) { $0 + $1.size }
+        let blockSize = UInt64(FmapLimits.kib4)
+        return .reply(unique, StatfsReply(blocks: total / blockSize, freeBlocks: free / blockSize, availableBlocks: free / blockSize,
+                                          files: UInt64(files), freeFiles: 1 << 20, blockSize: UInt32(blockSize),
+                                          maxNameLength: 255, fragmentSize: UInt32(blockSize)))
+    }
+
+    /// `user.famfs.fmap`: the fmap as JSON (the shape `famfs-policy eval --json` prints);
+    /// `user.famfs.mode`: "dax" for every regular file (passthrough files come later).
+    func getxattr(_ unique: UInt64, _ id: UInt64, name: String, size: UInt32) -> Response {
+        guard let node = state.withLock({ $0.namespace[id] }) else { return .error(unique, .noSuchFileOrDirectory) }
+        let value: [UInt8]
+        switch (name, node.kind) {
+        case (Self.fmapAttribute, .file(.dax(let fmap, _))):
+            guard let json = try? JSONEncoder.fmapEncoder.encode(fmap) else { return .error(unique, .ioError) }
+            value = Array(json)
+        case (Self.modeAttribute, .file):
+            value = Array("dax".utf8)
+        default:
+            return .error(unique, .noData)
+        }
+        return sized(unique, value, requested: size)
+    }
+
+    func listxattr(_ unique: UInt64, _ id: UInt64, size: UInt32) -> Response {
+        guard let node = state.withLock({ $0.namespace[id] }) else { return .error(unique, .noSuchFileOrDirectory) }
+        var names: [String] = []
+        if case .file(let content) = node.kind {
+            if case .dax = content { names.append(Self.fmapAttribute) }
+            names.append(Self.modeAttribute)
+        }
+        return sized(unique, names.flatMap { Array($0.utf8) + [0] }, requested: size)
+    }
+
+    /// xattr replies: the size alone when asked with size 0, ERANGE when the buffer is too small.
+    private func sized(_ unique: UInt64, _ value: [UInt8], requested: UInt32) -> Response {
+        if requested == 0 { return .reply(unique, SizeReply(size: UInt32(value.count))) }
+        guard value.count <= Int(requested) else { return .error(unique, .outOfRange) }
+        return .bytes(unique, value)
+    }
+}
+
+extension JSONEncoder {
+    /// Compact JSON with sorted keys, so equal fmaps give equal bytes.
+    static var fmapEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,164 @@
+import Fmap
+import FuseWire
+import Metadata
+import SystemPackage
+
+/// Names, attributes and tree changes.
+extension FileSystem {
+    static let directoryType: UInt32 = 0o040000
+    static let regularType: UInt32 = 0o100000
+    static let typeMask: UInt32 = 0o170000
+
+    func entryReply(for node: Node) -> EntryReply {
+        EntryReply(nodeID: node.id, entryValidity: validity, attributeValidity: validity,
+                   attributes: attributes(of: node))
+    }
+
+    func attributes(of node: Node) -> Attributes {
+        let linkCount: UInt32
+        if case .directory(let children) = node.kind {
+            linkCount = 2 + UInt32(children.count)
+        } else {
+            linkCount = 1
+        }
+        let allocated = node.fmap?.allocatedBytes ?? 0
+        return Attributes(inode: node.id, size: node.size, blocks: allocated / 512,
+                          atime: node.modified, mtime: node.modified, ctime: node.modified,
+                          mode: node.mode, linkCount: linkCount, uid: node.uid, gid: node.gid,
+                          blockSize: UInt32(FmapLimits.mib2))
+    }
+
+    func lookup(_ unique: UInt64, parent: UInt64, name: String) -> Response {
+        let found = state.withLock { $0.namespace.child(of: parent, named: name) }
+        guard let found else { return .error(unique, .noSuchFileOrDirectory) }
+        return .reply(unique, entryReply(for: found))
+    }
+
+    func attributes(_ unique: UInt64, _ id: UInt64) -> Response {
+        guard let node = state.withLock({ $0.namespace[id] }) else { return .error(unique, .noSuchFileOrDirectory) }
+        return .reply(unique, AttributesReply(validity: validity, attributes: attributes(of: node)))
+    }
+
+    func mkdir(_ unique: UInt64, parent: UInt64, name: String, _ arguments: MkdirArguments, caller: InHeader) -> Response {
+        let mode = Self.directoryType | (arguments.mode & ~arguments.umask & 0o7777)
+        let result = state.withLock { state -> Result<Node, NamespaceError> in
+            do throws(NamespaceError) {
+                try checkWritableDirectory(parent, in: state.namespace, adding: name)
+                let path = try relativePath(joined(state.namespace.relativePath(of: parent), name))
+                do throws(ImageError) {
+                    try image.appendMkdir(DirectoryEntry(path: path, uid: caller.uid, gid: caller.gid, mode: mode & 0o7777))
+                } catch {
+                    throw NamespaceError(error.errno, "\(error)")
+                }
+                return .success(try state.namespace.add(name: name, parent: parent, kind: .directory(children: [:]),
+                                                        mode: mode, uid: caller.uid, gid: caller.gid, now: now()))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let node): return .reply(unique, entryReply(for: node))
+        case .failure(let error): return refuse(unique, "mkdir \(name)", error)
+        }
+    }
+
+    func create(_ unique: UInt64, parent: UInt64, name: String, _ arguments: CreateArguments, caller: InHeader) -> Response {
+        let mode = Self.regularType | (arguments.mode & ~arguments.umask & 0o7777)
+        let result = state.withLock { state -> Result<Node, NamespaceError> in
+            do throws(NamespaceError) {
+                try checkWritableDirectory(parent, in: state.namespace, adding: name)
+                return .success(try state.namespace.add(name: name, parent: parent, kind: .file(.unallocated),
+                                                        mode: mode, uid: caller.uid, gid: caller.gid, now: now()))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let node):
+            return .bytes(unique, entryReply(for: node).encoded + OpenReply(fileHandle: 0).encoded)
+        case .failure(let error):
+            return refuse(unique, "create \(name)", error)
+        }
+    }
+
+    /// Files whose memory is logged cannot go: famfs's log has no delete. A created file
+    /// that never got a size is not in the log yet and may be removed.
+    func remove(_ unique: UInt64, parent: UInt64, name: String, directory: Bool) -> Response {
+        let result = state.withLock { state -> Result<Void, NamespaceError> in
+            guard let node = state.namespace.child(of: parent, named: name) else {
+                return .failure(NamespaceError(.noSuchFileOrDirectory, "\(name) does not exist"))
+            }
+            if directory != node.isDirectory {
+                return .failure(NamespaceError(directory ? .notDirectory : .isDirectory, "\(name) is the wrong kind of node"))
+            }
+            guard case .file(.unallocated) = node.kind else {
+                return .failure(NamespaceError(.notPermitted, "\(state.namespace.relativePath(of: node.id)) is recorded in the famfs log, which cannot record removals"))
+            }
+            state.namespace.remove(node.id)
+            return .success(())
+        }
+        switch result {
+        case .success: return .ok(unique)
+        case .failure(let error): return refuse(unique, directory ? "rmdir \(name)" : "unlink \(name)", error)
+        }
+    }
+
+    func rename(_ unique: UInt64, parent: UInt64, oldName: String, to newParent: UInt64, newName: String, flags: UInt32) -> Response {
+        let result = state.withLock { state -> Result<Void, NamespaceError> in
+            guard let node = state.namespace.child(of: parent, named: oldName) else {
+                return .failure(NamespaceError(.noSuchFileOrDirectory, "\(oldName) does not exist"))
+            }
+            guard case .file(.unallocated) = node.kind else {
+                return .failure(NamespaceError(.notPermitted, "\(state.namespace.relativePath(of: node.id)) is recorded in the famfs log, which cannot record renames"))
+            }
+            guard flags == 0 || flags == 1 else {
+                return .failure(NamespaceError(.invalidArgument, "rename flags \(flags) are not supported"))
+            }
+            do throws(NamespaceError) {
+                try checkWritableDirectory(newParent, in: state.namespace, adding: nil)
+                if let existing = state.namespace.child(of: newParent, named: newName) {
+                    guard flags == 0, case .file(.unallocated) = existing.kind else {
+                        throw NamespaceError(flags == 1 ? .fileExists : .notPermitted, "\(newName) exists and cannot be replaced")
+                    }
+                    state.namespace.remove(existing.id)
+                }
+                try state.namespace.move(node.id, to: newParent, name: newName, now: now())
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success: return .ok(unique)
+        case .failure(let error): return refuse(unique, "rename \(oldName)", error)
+        }
+    }
+
+    func checkWritableDirectory(_ id: UInt64, in namespace: Namespace, adding name: String?) throws(NamespaceError) {
+        guard let directory = namespace[id] else { throw NamespaceError(.noSuchFileOrDirectory, "directory \(id) does not exist") }
+        guard directory.isDirectory else { throw NamespaceError(.notDirectory, "\(namespace.relativePath(of: id)) is not a directory") }
+        guard !directory.readOnly else { throw NamespaceError(.readOnlyFileSystem, "\(namespace.relativePath(of: id)) is read-only") }
+        if let name, namespace.child(of: id, named: name) != nil {
+            throw NamespaceError(.fileExists, "\(name) already exists")
+        }
+    }
+
+    /// Logs the refusal and answers with its errno.
+    func refuse(_ unique: UInt64, _ operation: String, _ error: NamespaceError) -> Response {
+        logger.notice("\(operation) refused: \(error.description) (\(error.errno))")
+        return .error(unique, error.errno)
+    }
+
+    func joined(_ directory: String, _ name: String) -> String {
+        directory.isEmpty ? name : directory + "/" + name
+    }
+
+    /// A path famfs's log can record, or the reason (ENAMETOOLONG past 79 bytes).
+    func relativePath(_ path: String) throws(NamespaceError) -> RelativePath {
+        do throws(MediaFormatError) {
+            return try RelativePath(path)
+        } catch {
+            throw NamespaceError(error.errno, "\(error)")
+        }
+    }
+}

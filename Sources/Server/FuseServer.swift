@@ -1,0 +1,129 @@
+import Foundation
+import FuseWire
+import Logging
+import SystemPackage
+
+/// Runs the FUSE message loop: negotiates INIT, then serves requests on several worker
+/// threads, each with its own descriptor on the connection and its own policy instance.
+public final class FuseServer: Sendable {
+    let fileSystem: FileSystem
+    let makeLayout: LayoutDeciderFactory
+    let negotiation: InitNegotiation
+    let codec: RequestCodec
+    let workerCount: Int
+    let logger: Logger
+
+    public init(fileSystem: FileSystem, makeLayout: @escaping LayoutDeciderFactory, negotiation: InitNegotiation = .init(),
+                codec: RequestCodec = .init(), workerCount: Int = 4, logger: Logger) {
+        self.fileSystem = fileSystem
+        self.makeLayout = makeLayout
+        self.negotiation = negotiation
+        self.codec = codec
+        self.workerCount = max(1, workerCount)
+        self.logger = logger
+    }
+
+    public struct ServeError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Serves `channel` until the connection closes (unmount, or the peer hangs up).
+    public func serve(_ channel: FuseChannel) throws {
+        guard try negotiate(on: channel) else { return }
+        var channels = [channel]
+        for _ in 1..<workerCount { channels.append(try channel.makeWorkerChannel()) }
+        let finished = DispatchGroup()
+        for worker in channels.indices.dropFirst() {
+            finished.enter()
+            let workerChannel = channels[worker]
+            let thread = Thread { [self] in
+                runWorker(on: workerChannel, number: worker)
+                finished.leave()
+            }
+            thread.name = "famfs-worker-\(worker)"
+            thread.start()
+        }
+        runWorker(on: channel, number: 0)
+        finished.wait()
+    }
+
+    /// Answers INIT; false when the connection closed first.
+    private func negotiate(on channel: FuseChannel) throws -> Bool {
+        var buffer = [UInt8](repeating: 0, count: negotiation.requestBufferSize)
+        while true {
+            let outcome = try buffer.withUnsafeMutableBytes { try channel.receive(into: $0) }
+            guard case .request(let count) = outcome else { return false }
+            let request: Request
+            do {
+                request = try codec.decode(buffer[..<count])
+            } catch {
+                logger.error("undecodable message before INIT: \(error)")
+                continue
+            }
+            guard case .initialize(let offer) = request.operation else {
+                logger.error("opcode \(request.header.opcode) before INIT; answering EIO")
+                try channel.send(Reply.status(unique: request.unique, errno: Errno.ioError.rawValue))
+                continue
+            }
+            let reply: InitReply
+            do {
+                reply = try negotiation.reply(to: offer)
+            } catch {
+                logger.error("INIT refused: \(error)")
+                try channel.send(Reply.status(unique: request.unique, errno: Errno.protocolNotSupported.rawValue))
+                throw ServeError(description: error.description)
+            }
+            try channel.send(Reply.success(unique: request.unique, reply))
+            logger.info("FUSE \(reply.major).\(reply.minor) negotiated (kernel offered 7.\(offer.minor)), max_write \(reply.maxWrite)")
+            return true
+        }
+    }
+
+    private func runWorker(on channel: FuseChannel, number: Int) {
+        let layout: any LayoutDecider
+        do {
+            layout = try makeLayout()
+        } catch {
+            logger.critical("worker \(number) could not load the policy: \(error)")
+            return
+        }
+        var buffer = [UInt8](repeating: 0, count: negotiation.requestBufferSize)
+        while true {
+            let outcome: FuseChannel.ReceiveOutcome
+            do {
+                outcome = try buffer.withUnsafeMutableBytes { try channel.receive(into: $0) }
+            } catch {
+                logger.error("worker \(number): reading the FUSE connection failed: \(error)")
+                return
+            }
+            guard case .request(let count) = outcome else { return }
+            respond(to: buffer[..<count], on: channel, layout: layout)
+        }
+    }
+
+    private func respond(to message: ArraySlice<UInt8>, on channel: FuseChannel, layout: any LayoutDecider) {
+        let response: Response
+        do {
+            let request = try codec.decode(message)
+            response = fileSystem.handle(request, layout: layout)
+        } catch {
+            guard message.count >= InHeader.wireSize, let header = try? InHeader.decode(message.prefix(InHeader.wireSize)) else {
+                logger.error("dropped a message too short to answer (\(message.count) bytes): \(error)")
+                return
+            }
+            logger.error("malformed request (opcode \(header.opcode), unique \(header.unique)): \(error)")
+            response = .error(header.unique, .invalidArgument)
+        }
+        do {
+            switch response {
+            case .message(let bytes): try channel.send(bytes)
+            case .data(let unique, let pieces):
+                let length = pieces.reduce(0) { $0 + $1.count }
+                try channel.send(header: Reply.header(unique: unique, bodyLength: length).encoded, pieces: pieces)
+            case .none: break
+            }
+        } catch {
+            logger.error("sending a reply failed: \(error)")
+        }
+    }
+}

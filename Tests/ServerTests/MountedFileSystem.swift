@@ -1,0 +1,96 @@
+import Allocation
+import Fmap
+import Foundation
+import Logging
+import Metadata
+import Server
+import SystemPackage
+
+/// A famfs file system on file-backed devices in a unique /dev/shm directory, mounted for
+/// real and served by the daemon's code on a background thread. `close()` always unmounts.
+final class MountedFileSystem: @unchecked Sendable {
+    let directory: String
+    let devicePaths: [String]
+    let mountpoint: String
+    let image: FamfsImage
+    private let mount: FuseMount
+    private let served = DispatchSemaphore(value: 0)
+    private var closed = false
+
+    static let deviceSize: UInt64 = 256 << 20
+
+    /// Formats `deviceCount` devices (or reuses `reusing`'s devices) and mounts them.
+    init(deviceCount: Int = 2, reusing previous: MountedFileSystem? = nil,
+         layout: @escaping LayoutDeciderFactory = { ContiguousLayout() }) throws {
+        let host = try SystemUUID.current()
+        if let previous {
+            directory = previous.directory
+            devicePaths = previous.devicePaths
+        } else {
+            let fresh = "/dev/shm/famfs-test-\(UUID().uuidString.prefix(8))"
+            directory = fresh
+            try FileManager.default.createDirectory(atPath: fresh, withIntermediateDirectories: true)
+            devicePaths = (0..<deviceCount).map { "\(fresh)/dev\($0)" }
+            for path in devicePaths {
+                FileManager.default.createFile(atPath: path, contents: nil)
+                guard truncate(path, off_t(Self.deviceSize)) == 0 else { throw Errno(rawValue: errno) }
+            }
+            _ = try Mkfs.format(devices: devicePaths.map { FilePath($0) }, options: .init(systemUUID: host))
+        }
+        mountpoint = "\(directory)/mnt"
+        try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+        image = try FamfsImage.open(devices: devicePaths.map { FilePath($0) }, access: .readWrite, host: host)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let fileSystem = FileSystem(image: image, logger: logger)
+        mount = try FuseMount(mountpoint: mountpoint, options: ["fsname=famfs-test", "default_permissions"])
+        let server = FuseServer(fileSystem: fileSystem, makeLayout: layout, workerCount: 2, logger: logger)
+        let channel = mount.channel
+        let done = served
+        let serverLogger = logger
+        Thread.detachNewThread {
+            do { try server.serve(channel) } catch { serverLogger.error("server stopped: \(error)") }
+            done.signal()
+        }
+    }
+
+    /// Unmounts and waits for the server to stop; a stuck mount is detached lazily.
+    func unmount() {
+        guard !closed else { return }
+        closed = true
+        mount.unmount()
+        if served.wait(timeout: .now() + 10) == .timedOut {
+            _ = try? Process.run(URL(fileURLWithPath: "/bin/umount"), arguments: ["-l", mountpoint]).waitUntilExit()
+        }
+    }
+
+    /// Unmounts and removes the devices.
+    func close() {
+        unmount()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func path(_ relative: String) -> String { "\(mountpoint)/\(relative)" }
+}
+
+/// Runs `body` against a freshly mounted file system and always cleans up.
+func withMountedFileSystem(deviceCount: Int = 2, layout: @escaping LayoutDeciderFactory = { ContiguousLayout() },
+                           _ body: (MountedFileSystem) throws -> Void) throws {
+    let fileSystem = try MountedFileSystem(deviceCount: deviceCount, layout: layout)
+    defer { fileSystem.close() }
+    try body(fileSystem)
+}
+
+/// A layout for server tests that are not about policies: one contiguous extent on the
+/// device with the most free space.
+final class ContiguousLayout: LayoutDecider {
+    func layout(_ file: FileFacts, allocation: inout AllocationState) throws(NamespaceError) -> Fmap {
+        let device = allocation.devices.indices.max { allocation.devices[$0].freeBytes < allocation.devices[$1].freeBytes } ?? 0
+        do {
+            let extent = try allocation.allocate(device: UInt32(device), bytes: file.size, alignment: FmapLimits.mib2)
+            return Fmap(fileSize: file.size, extents: .simple([extent]))
+        } catch {
+            throw NamespaceError(.noSpace, "\(error)")
+        }
+    }
+}
