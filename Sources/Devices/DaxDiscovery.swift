@@ -1,4 +1,4 @@
-import CDaxctl
+internal import CDaxctl
 import SystemPackage
 
 /// A devdax character device found by libdaxctl.

@@ -1,4 +1,4 @@
-import CZlib
+internal import CZlib
 
 /// zlib's crc32, the checksum famfs stores (widened to u64) in superblocks, log headers and entries.
 enum Checksum {

@@ -14,7 +14,15 @@ final class TemporaryDirectory {
     }
 
     deinit {
-        _ = nftw(path.string, { name, _, _, _ in remove(name!) }, 16, FTW_DEPTH | FTW_PHYS)
+        // The directory is flat: files and links only.
+        if let stream = opendir(path.string) {
+            while let entry = readdir(stream) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { unlink(path.appending(name).string) }
+            }
+            closedir(stream)
+        }
+        rmdir(path.string)
     }
 
     /// A file of `size` zero bytes in the directory.
@@ -23,7 +31,7 @@ final class TemporaryDirectory {
         let descriptor = try FileDescriptor.open(file, .writeOnly, options: [.create, .exclusiveCreate],
                                                  permissions: [.ownerReadWrite])
         defer { try? descriptor.close() }
-        guard ftruncate(descriptor.rawValue, size) == 0 else { throw Errno(rawValue: errno) }
+        guard ftruncate(descriptor.rawValue, off_t(size)) == 0 else { throw Errno(rawValue: errno) }
         return file
     }
 }
