@@ -40,6 +40,16 @@ let package = Package(
         ]),
 
 
+        // Lua 5.4 behind a C fence: sandboxed states, protected entry, budget hook, memory cap.
+        .target(name: "CLua", linkerSettings: [.linkedLibrary("lua5.4")]),
+        // The policy runtime: Lua hooks decide placement and layout; their fmaps are validated here.
+        .target(name: "Policy", dependencies: [
+            "CLua", "Fmap", "Allocation", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Dry-run evaluation of a policy over described devices and files, with text and JSON reports.
+        .target(name: "PolicyEval", dependencies: [
+            "Policy", "Fmap", "Allocation", .product(name: "Yams", package: "Yams"),
+        ]),
         // libfuse3's mount helper and the /dev/fuse ioctls (macros Swift cannot import).
         .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
         // The FUSE server: channels, the message loop, the namespace and the operation handlers.
@@ -53,6 +63,7 @@ let package = Package(
         .executableTarget(name: "famfs-policy", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "Metadata", "Devices",
+            "PolicyEval",
         ]),
         .executableTarget(name: "famfs-policyd", dependencies: [
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -72,5 +83,7 @@ let package = Package(
         .testTarget(name: "MetadataTests", dependencies: ["Metadata", "CFamfsMediaReference"]),
         // C definitions of famfs's on-media structs, compiled independently of the Swift codecs they check.
         .target(name: "CFamfsMediaReference", path: "Tests/CFamfsMediaReference"),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Fmap", "Allocation"]),
+        .testTarget(name: "PolicyEvalTests", dependencies: ["PolicyEval", "Policy", "Fmap"]),
     ]
 )

@@ -1,0 +1,375 @@
+#include "clua_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const hook_names[CLUA_HOOK_COUNT] = {"layout", "placement", "on_release", "resolve_device"};
+
+/* Raises a failure the host detected (a malformed return value, a missing hook). */
+static int raise_status(lua_State *L, clua_status status, const char *field, const char *format, ...) {
+    clua_runtime *rt = clua_runtime_of(L);
+    rt->pending_status = status;
+    clua_copy_text(rt->failure.field, sizeof rt->failure.field, field, strlen(field));
+    va_list args;
+    va_start(args, format);
+    lua_pushvfstring(L, format, args);
+    va_end(args);
+    if (field[0] != '\0') {
+        lua_pushfstring(L, "%s: %s", field, lua_tostring(L, -1));
+        lua_remove(L, -2);
+    }
+    return lua_error(L);
+}
+
+static void push_result_integer(lua_State *L, clua_runtime *rt, int64_t value) {
+    if (rt->integer_count == rt->integer_capacity) {
+        size_t capacity = rt->integer_capacity ? rt->integer_capacity * 2 : 64;
+        int64_t *grown = realloc(rt->integers, capacity * sizeof *grown);
+        if (grown == NULL) clua_raise(L, "out of host memory for the layout result");
+        rt->integers = grown;
+        rt->integer_capacity = capacity;
+    }
+    rt->integers[rt->integer_count++] = value;
+}
+
+static void set_result_string(lua_State *L, clua_runtime *rt, const char *text, size_t length) {
+    char *copy = realloc(rt->string, length + 1);
+    if (copy == NULL) clua_raise(L, "out of host memory for the result");
+    memcpy(copy, text, length);
+    copy[length] = '\0';
+    rt->string = copy;
+    rt->string_length = length;
+}
+
+/* Reads `table.key` raw (metatables are ignored) as a non-negative integer. */
+static int64_t read_integer(lua_State *L, int table, const char *path, const char *key, int64_t maximum) {
+    char field[128];
+    snprintf(field, sizeof field, "%s%s%s", path, path[0] ? "." : "", key);
+    lua_pushstring(L, key);
+    lua_rawget(L, table);
+    int isnum = 0;
+    lua_Integer value = lua_tointegerx(L, -1, &isnum);
+    if (lua_type(L, -1) != LUA_TNUMBER)
+        raise_status(L, CLUA_BAD_RETURN, field, "expected an integer, got %s", luaL_typename(L, -1));
+    if (!isnum) raise_status(L, CLUA_BAD_RETURN, field, "expected an integer, got %f", lua_tonumber(L, -1));
+    if (value < 0) raise_status(L, CLUA_BAD_RETURN, field, "%I is negative", value);
+    if (value > maximum) raise_status(L, CLUA_BAD_RETURN, field, "%I is out of range", value);
+    lua_pop(L, 1);
+    return value;
+}
+
+/* Pushes `table.key` raw and checks that it is a table; returns its stack index. */
+static int read_table(lua_State *L, int table, const char *field, const char *key) {
+    lua_pushstring(L, key);
+    lua_rawget(L, table);
+    if (!lua_istable(L, -1)) raise_status(L, CLUA_BAD_RETURN, field, "expected a table, got %s", luaL_typename(L, -1));
+    return lua_gettop(L);
+}
+
+/* Pushes the sequence entry `list[i + 1]` and checks that it is a table. */
+static int read_entry(lua_State *L, int list, lua_Integer i, const char *field) {
+    lua_rawgeti(L, list, i + 1);
+    if (!lua_istable(L, -1)) raise_status(L, CLUA_BAD_RETURN, field, "expected a table, got %s", luaL_typename(L, -1));
+    return lua_gettop(L);
+}
+
+static lua_Integer sequence_length(lua_State *L, int list, const char *field) {
+    lua_Unsigned length = lua_rawlen(L, list);
+    if (length > CLUA_MAX_RETURNED_EXTENTS)
+        raise_status(L, CLUA_BAD_RETURN, field, "%I entries; at most %d are read", (lua_Integer)length, CLUA_MAX_RETURNED_EXTENTS);
+    return (lua_Integer)length;
+}
+
+static void flatten_range(lua_State *L, clua_runtime *rt, int range, const char *path) {
+    push_result_integer(L, rt, read_integer(L, range, path, "dev", UINT32_MAX));
+    push_result_integer(L, rt, read_integer(L, range, path, "offset", INT64_MAX));
+    push_result_integer(L, rt, read_integer(L, range, path, "length", INT64_MAX));
+}
+
+/* Flattens the fmap table a layout hook returned (see clua_call in CLua.h). */
+static void flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
+    rt->integer_count = 0;
+    if (!lua_istable(L, fmap))
+        raise_status(L, CLUA_BAD_RETURN, "", "layout must return an fmap table, got %s", luaL_typename(L, fmap));
+    lua_pushliteral(L, "ext_type");
+    lua_rawget(L, fmap);
+    const char *type = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+    int interleaved = strcmp(type, "interleaved") == 0;
+    if (!interleaved && strcmp(type, "simple") != 0)
+        raise_status(L, CLUA_BAD_RETURN, "ext_type", "expected \"simple\" or \"interleaved\", got %s",
+                     lua_type(L, -1) == LUA_TSTRING ? type : luaL_typename(L, -1));
+    lua_pop(L, 1);
+    int extents = read_table(L, fmap, "extents", "extents");
+    lua_Integer count = sequence_length(L, extents, "extents");
+    push_result_integer(L, rt, interleaved ? CLUA_EXT_INTERLEAVED : CLUA_EXT_SIMPLE);
+    push_result_integer(L, rt, count);
+    char path[64], strip_path[96], field[112];
+    for (lua_Integer i = 0; i < count; i++) {
+        snprintf(path, sizeof path, "extents[%lld]", (long long)i);
+        int extent = read_entry(L, extents, i, path);
+        if (!interleaved) {
+            flatten_range(L, rt, extent, path);
+        } else {
+            snprintf(field, sizeof field, "%s.strips", path);
+            int strips = read_table(L, extent, field, "strips");
+            lua_Integer nstrips = sequence_length(L, strips, field);
+            lua_pushliteral(L, "nstrips");
+            lua_rawget(L, extent);
+            int given = !lua_isnil(L, -1);
+            lua_pop(L, 1);
+            if (given && read_integer(L, extent, path, "nstrips", INT64_MAX) != nstrips) {
+                snprintf(field, sizeof field, "%s.nstrips", path);
+                raise_status(L, CLUA_BAD_RETURN, field, "does not match the %I strips given", nstrips);
+            }
+            push_result_integer(L, rt, nstrips);
+            push_result_integer(L, rt, read_integer(L, extent, path, "chunk_size", INT64_MAX));
+            push_result_integer(L, rt, read_integer(L, extent, path, "nbytes", INT64_MAX));
+            for (lua_Integer s = 0; s < nstrips; s++) {
+                snprintf(strip_path, sizeof strip_path, "%s.strips[%lld]", path, (long long)s);
+                int strip = read_entry(L, strips, s, strip_path);
+                flatten_range(L, rt, strip, strip_path);
+                lua_settop(L, strip - 1);
+            }
+        }
+        lua_settop(L, extent - 1);
+    }
+}
+
+static void read_placement(lua_State *L, clua_runtime *rt, int first) {
+    rt->integer_count = 0;
+    const char *decision = lua_type(L, first) == LUA_TSTRING ? lua_tostring(L, first) : NULL;
+    if (decision != NULL && strcmp(decision, "dax") == 0) {
+        push_result_integer(L, rt, 0);
+        set_result_string(L, rt, "", 0);
+        return;
+    }
+    if (decision == NULL || strcmp(decision, "passthrough") != 0)
+        raise_status(L, CLUA_BAD_RETURN, "", "placement must return \"dax\" or \"passthrough\", got %s",
+                     decision ? decision : luaL_typename(L, first));
+    size_t length = 0;
+    const char *backing = lua_type(L, first + 1) == LUA_TSTRING ? lua_tolstring(L, first + 1, &length) : NULL;
+    if (backing == NULL || length == 0)
+        raise_status(L, CLUA_BAD_RETURN, "", "placement \"passthrough\" needs a backing path as second result, got %s",
+                     luaL_typename(L, first + 1));
+    push_result_integer(L, rt, 1);
+    set_result_string(L, rt, backing, length);
+}
+
+static void push_file(lua_State *L, const clua_file *file) {
+    lua_createtable(L, 0, 5);
+    lua_pushstring(L, file->path);
+    lua_setfield(L, -2, "path");
+    lua_pushinteger(L, file->size);
+    lua_setfield(L, -2, "size");
+    lua_pushinteger(L, file->uid);
+    lua_setfield(L, -2, "uid");
+    lua_pushinteger(L, file->gid);
+    lua_setfield(L, -2, "gid");
+    lua_pushinteger(L, file->mode);
+    lua_setfield(L, -2, "mode");
+}
+
+/* Updates the `free` field of devices whose free space changed since the last call. */
+static void refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices) {
+    if (rt->call_free_bytes == NULL) return;
+    for (int i = 0; i < rt->device_count; i++) {
+        if (rt->published_free[i] == rt->call_free_bytes[i]) continue;
+        if (lua_rawgeti(L, devices, i + 1) == LUA_TTABLE) {
+            lua_pushliteral(L, "free");
+            lua_pushinteger(L, rt->call_free_bytes[i]);
+            lua_rawset(L, -3);
+        }
+        lua_pop(L, 1);
+        rt->published_free[i] = rt->call_free_bytes[i];
+    }
+}
+
+static int call_body(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    clua_hook hook = rt->current_hook;
+    lua_settop(L, 0);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->hook_refs[hook]);
+    int arguments = 1;
+    switch (hook) {
+    case CLUA_HOOK_LAYOUT:
+        push_file(L, rt->call_file);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref);
+        refresh_free_bytes(L, rt, 3);
+        arguments = 2;
+        break;
+    case CLUA_HOOK_PLACEMENT:
+    case CLUA_HOOK_ON_RELEASE:
+        push_file(L, rt->call_file);
+        break;
+    default:
+        lua_pushinteger(L, rt->call_device_index);
+        break;
+    }
+    lua_call(L, arguments, 2);
+    switch (hook) {
+    case CLUA_HOOK_LAYOUT:
+        flatten_layout(L, rt, 1);
+        break;
+    case CLUA_HOOK_PLACEMENT:
+        read_placement(L, rt, 1);
+        break;
+    case CLUA_HOOK_ON_RELEASE:
+        if (!lua_isboolean(L, 1))
+            raise_status(L, CLUA_BAD_RETURN, "", "on_release must return a boolean, got %s", luaL_typename(L, 1));
+        rt->integer_count = 0;
+        push_result_integer(L, rt, lua_toboolean(L, 1));
+        break;
+    default: {
+        size_t length = 0;
+        const char *path = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &length) : NULL;
+        if (path == NULL || length == 0)
+            raise_status(L, CLUA_BAD_RETURN, "", "resolve_device must return a device path, got %s", luaL_typename(L, 1));
+        set_result_string(L, rt, path, length);
+        break;
+    }
+    }
+    return 0;
+}
+
+clua_status clua_call(clua_runtime *rt, clua_hook hook, const clua_file *file, int64_t device_index,
+                      const int64_t *free_bytes) {
+    if (rt->hook_refs[hook] == LUA_NOREF) {
+        rt->failure.status = CLUA_MISSING_HOOK;
+        rt->failure.line = 0;
+        rt->failure.source[0] = '\0';
+        rt->failure.field[0] = '\0';
+        snprintf(rt->failure.message, sizeof rt->failure.message, "the policy defines no %s function", hook_names[hook]);
+        return CLUA_MISSING_HOOK;
+    }
+    rt->current_hook = hook;
+    rt->call_file = file;
+    rt->call_device_index = device_index;
+    rt->call_free_bytes = free_bytes;
+    clua_status status = clua_protected(rt, call_body, NULL);
+    rt->call_file = NULL;
+    rt->call_free_bytes = NULL;
+    rt->current_hook = CLUA_HOOK_COUNT;
+    return status;
+}
+
+const int64_t *clua_result_integers(const clua_runtime *rt, size_t *count) {
+    *count = rt->integer_count;
+    return rt->integers;
+}
+
+const char *clua_result_string(const clua_runtime *rt, size_t *length) {
+    *length = rt->string_length;
+    return rt->string ? rt->string : "";
+}
+
+typedef struct load_request {
+    const char *text;
+    size_t length;
+    const char *chunkname;
+} load_request;
+
+/* Records each hook the loaded chunk defined as a global function, with where it starts. */
+static void record_hooks(lua_State *L, clua_runtime *rt) {
+    for (int hook = 0; hook < CLUA_HOOK_COUNT; hook++) {
+        int type = lua_getglobal(L, hook_names[hook]);
+        if (type == LUA_TNIL) {
+            lua_pop(L, 1);
+            continue;
+        }
+        if (type != LUA_TFUNCTION)
+            raise_status(L, CLUA_BAD_RETURN, hook_names[hook], "hook must be a function, got %s", lua_typename(L, type));
+        lua_Debug ar;
+        lua_pushvalue(L, -1);
+        lua_getinfo(L, ">S", &ar);
+        rt->hook_lines[hook] = ar.linedefined > 0 ? ar.linedefined : 0;
+        clua_copy_text(rt->hook_sources[hook], sizeof rt->hook_sources[hook], ar.short_src, strlen(ar.short_src));
+        rt->hook_refs[hook] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    if (rt->hook_refs[CLUA_HOOK_LAYOUT] == LUA_NOREF)
+        raise_status(L, CLUA_MISSING_HOOK, "", "the policy defines no layout(file, devices) function");
+}
+
+static int load_body(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    load_request *request = lua_touserdata(L, 1);
+    if (luaL_loadbufferx(L, request->text, request->length, request->chunkname, "t") != LUA_OK) {
+        rt->pending_status = CLUA_SYNTAX;
+        return lua_error(L);
+    }
+    lua_call(L, 0, 0);
+    record_hooks(L, rt);
+    return 0;
+}
+
+clua_status clua_load_policy(clua_runtime *rt, const char *text, size_t length, const char *chunkname) {
+    load_request request = {text, length, chunkname};
+    rt->current_hook = CLUA_HOOK_COUNT;
+    return clua_protected(rt, load_body, &request);
+}
+
+typedef struct device_request {
+    const clua_device *devices;
+    int count;
+} device_request;
+
+static int devices_body(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    device_request *request = lua_touserdata(L, 1);
+    lua_createtable(L, request->count, 0);
+    for (int i = 0; i < request->count; i++) {
+        const clua_device *device = &request->devices[i];
+        lua_createtable(L, 0, 6);
+        lua_pushinteger(L, device->index);
+        lua_setfield(L, -2, "index");
+        lua_pushstring(L, device->path);
+        lua_setfield(L, -2, "path");
+        lua_pushinteger(L, device->size);
+        lua_setfield(L, -2, "size");
+        lua_pushinteger(L, device->free_bytes);
+        lua_setfield(L, -2, "free");
+        lua_pushinteger(L, device->alignment);
+        lua_setfield(L, -2, "alignment");
+        if (device->numa_node >= 0) {
+            lua_pushinteger(L, device->numa_node);
+            lua_setfield(L, -2, "numa_node");
+        }
+        lua_rawseti(L, -2, i + 1);
+    }
+    luaL_unref(L, LUA_REGISTRYINDEX, rt->devices_ref);
+    rt->devices_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+clua_status clua_set_devices(clua_runtime *rt, const clua_device *devices, int count) {
+    int64_t *published = realloc(rt->published_free, (size_t)(count > 0 ? count : 1) * sizeof *published);
+    if (published == NULL) return CLUA_MEMORY;
+    rt->published_free = published;
+    for (int i = 0; i < count; i++) published[i] = devices[i].free_bytes;
+    rt->device_count = count;
+    device_request request = {devices, count};
+    return clua_protected(rt, devices_body, &request);
+}
+
+typedef struct config_request {
+    const char *const *keys;
+    const char *const *values;
+    int count;
+} config_request;
+
+static int config_body(lua_State *L) {
+    config_request *request = lua_touserdata(L, 1);
+    lua_createtable(L, 0, request->count);
+    for (int i = 0; i < request->count; i++) {
+        lua_pushstring(L, request->values[i]);
+        lua_setfield(L, -2, request->keys[i]);
+    }
+    lua_setglobal(L, "config");
+    return 0;
+}
+
+clua_status clua_set_config(clua_runtime *rt, const char *const *keys, const char *const *values, int count) {
+    config_request request = {keys, values, count};
+    return clua_protected(rt, config_body, &request);
+}

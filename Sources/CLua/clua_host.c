@@ -1,0 +1,188 @@
+#include "clua_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* alloc(device, bytes [, align]) -> { dev = i, offset = o, length = n }.
+   `device` is a 0-based index or a device table; raises on misuse or when no space is left. */
+static int host_alloc(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    if (rt->current_hook != CLUA_HOOK_LAYOUT || !rt->in_call)
+        return clua_raise(L, "alloc: only available inside layout");
+    lua_Integer device;
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        lua_pushliteral(L, "index");
+        lua_rawget(L, 1);
+        int isnum = 0;
+        device = lua_tointegerx(L, -1, &isnum);
+        if (!isnum) return clua_raise(L, "alloc: device table has no integer 'index'");
+        lua_pop(L, 1);
+    } else {
+        int isnum = 0;
+        device = lua_tointegerx(L, 1, &isnum);
+        if (!isnum) return clua_raise(L, "alloc: device must be an index or a device table, got %s", luaL_typename(L, 1));
+    }
+    int isnum = 0;
+    lua_Integer bytes = lua_tointegerx(L, 2, &isnum);
+    if (!isnum) return clua_raise(L, "alloc: bytes must be an integer, got %s", luaL_typename(L, 2));
+    lua_Integer alignment = 0;
+    if (!lua_isnoneornil(L, 3)) {
+        alignment = lua_tointegerx(L, 3, &isnum);
+        if (!isnum) return clua_raise(L, "alloc: align must be an integer, got %s", luaL_typename(L, 3));
+    }
+    int64_t offset = 0, length = 0;
+    char error[256] = "";
+    clua_host_status status = rt->host.alloc(rt->host.context, device, bytes, alignment, &offset, &length, error, sizeof error);
+    if (status == CLUA_HOST_NO_SPACE) {
+        clua_copy_text(rt->no_space_message, sizeof rt->no_space_message, error, strlen(error));
+        return clua_raise(L, "%s", error);
+    }
+    if (status != CLUA_HOST_OK) return clua_raise(L, "%s", error);
+    lua_createtable(L, 0, 3);
+    lua_pushinteger(L, device);
+    lua_setfield(L, -2, "dev");
+    lua_pushinteger(L, offset);
+    lua_setfield(L, -2, "offset");
+    lua_pushinteger(L, length);
+    lua_setfield(L, -2, "length");
+    return 1;
+}
+
+/* Joins the arguments with spaces (tostring semantics) and hands them to the host logger. */
+static int log_with_level(lua_State *L, int level) {
+    clua_runtime *rt = clua_runtime_of(L);
+    int count = lua_gettop(L);
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    for (int i = 1; i <= count; i++) {
+        if (i > 1) luaL_addchar(&buffer, ' ');
+        luaL_tolstring(L, i, NULL);
+        luaL_addvalue(&buffer);
+    }
+    luaL_pushresult(&buffer);
+    size_t length;
+    const char *message = lua_tolstring(L, -1, &length);
+    rt->host.log(rt->host.context, level, message, length);
+    return 0;
+}
+
+static int log_debug(lua_State *L) { return log_with_level(L, 0); }
+static int log_info(lua_State *L) { return log_with_level(L, 1); }
+static int log_warn(lua_State *L) { return log_with_level(L, 2); }
+static int log_error(lua_State *L) { return log_with_level(L, 3); }
+
+/* require(name): modules of the policy's own folder only, loaded as text into the sandbox,
+   run once per state. */
+static int host_require(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    size_t name_length;
+    const char *name = luaL_checklstring(L, 1, &name_length);
+    if (strlen(name) != name_length) return clua_raise(L, "require: module name contains a NUL byte");
+    lua_settop(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->loaded_modules_ref);
+    lua_pushvalue(L, 1);
+    lua_rawget(L, 2);
+    if (lua_type(L, 3) == LUA_TBOOLEAN && !lua_toboolean(L, 3))
+        return clua_raise(L, "require: module '%s' requires itself while loading", name);
+    if (!lua_isnil(L, 3)) return 1;
+    lua_pop(L, 1);
+
+    char *text = NULL;
+    size_t text_length = 0;
+    char chunkname[160] = "";
+    char error[512] = "";
+    if (rt->host.read_module(rt->host.context, name, &text, &text_length, chunkname, sizeof chunkname,
+                             error, sizeof error) != CLUA_HOST_OK)
+        return clua_raise(L, "require: %s", error);
+    int loaded = luaL_loadbufferx(L, text, text_length, chunkname, "t");
+    free(text);
+    if (loaded != LUA_OK) return lua_error(L);
+
+    lua_pushvalue(L, 1);
+    lua_pushboolean(L, 0);
+    lua_rawset(L, 2);
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 2);
+    return 1;
+}
+
+/* load(chunk [, chunkname [, mode [, env]]]) from the base library, text only: the mode is
+   forced to "t", and a binary string is refused outright. */
+static int sandbox_load(lua_State *L) {
+    size_t length;
+    const char *chunk = lua_tolstring(L, 1, &length);
+    if (lua_type(L, 1) == LUA_TSTRING && length > 0 && chunk[0] == LUA_SIGNATURE[0])
+        return clua_raise(L, "load: binary chunks are not allowed in policies");
+    if (lua_gettop(L) > 4) lua_settop(L, 4);
+    int count = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushliteral(L, "t");
+    if (count == 4) lua_pushvalue(L, 4);
+    lua_call(L, count == 4 ? 4 : 3, LUA_MULTRET);
+    return lua_gettop(L) - count;
+}
+
+static void remove_field(lua_State *L, int table, const char *name) {
+    lua_pushnil(L);
+    lua_setfield(L, table, name);
+}
+
+void clua_open_sandbox(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
+    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+    luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
+    luaL_requiref(L, LUA_UTF8LIBNAME, luaopen_utf8, 1);
+    lua_settop(L, 0);
+    lua_pushglobaltable(L);
+    int globals = lua_gettop(L);
+
+    remove_field(L, globals, "dofile");
+    remove_field(L, globals, "loadfile");
+    lua_getfield(L, globals, "load");
+    lua_pushcclosure(L, sandbox_load, 1);
+    lua_setfield(L, globals, "load");
+    lua_getfield(L, globals, LUA_STRLIBNAME);
+    remove_field(L, lua_gettop(L), "dump");
+    lua_pop(L, 1);
+
+    /* os.time and os.clock only: the os library is opened unpublished and picked from. */
+    luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
+    lua_createtable(L, 0, 2);
+    lua_getfield(L, -2, "time");
+    lua_setfield(L, -2, "time");
+    lua_getfield(L, -2, "clock");
+    lua_setfield(L, -2, "clock");
+    lua_setfield(L, globals, LUA_OSLIBNAME);
+    lua_pop(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    remove_field(L, lua_gettop(L), LUA_OSLIBNAME);
+    lua_pop(L, 1);
+
+    lua_pushcfunction(L, host_alloc);
+    lua_setfield(L, globals, "alloc");
+    lua_pushcfunction(L, host_require);
+    lua_setfield(L, globals, "require");
+    lua_pushcfunction(L, log_info);
+    lua_setfield(L, globals, "print");
+    static const luaL_Reg log_functions[] = {
+        {"debug", log_debug}, {"info", log_info}, {"warn", log_warn}, {"error", log_error}, {NULL, NULL}};
+    luaL_newlib(L, log_functions);
+    lua_setfield(L, globals, "log");
+    lua_newtable(L);
+    lua_setfield(L, globals, "config");
+
+    lua_newtable(L);
+    rt->loaded_modules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_settop(L, 0);
+}

@@ -1,0 +1,74 @@
+#ifndef CLUA_INTERNAL_H
+#define CLUA_INTERNAL_H
+
+#include "CLua.h"
+#include <lua5.4/lua.h>
+#include <lua5.4/lauxlib.h>
+#include <lua5.4/lualib.h>
+
+/* Instructions between two runs of the budget hook. */
+#define CLUA_HOOK_INTERVAL 1000
+
+struct clua_runtime {
+    lua_State *L;
+    clua_host host;
+
+    /* Memory accounting: allocations past `memory_cap` trip the limit; none may pass `hard_cap`
+       (the slack lets the error itself be raised and reported with its line). */
+    size_t memory_used;
+    size_t memory_cap;
+    size_t hard_cap;
+
+    int64_t instruction_budget;
+    int64_t instructions_left;
+
+    /* Per-call state, reset by clua_call. */
+    int in_call;
+    int budget_tripped;
+    int memory_tripped;
+    clua_status pending_status; /* set just before raising a host-detected failure */
+    clua_hook current_hook;
+    const clua_file *call_file;
+    int64_t call_device_index;
+    const int64_t *call_free_bytes;
+    char no_space_message[256];
+
+    /* Registry references. */
+    int devices_ref;
+    int hook_refs[CLUA_HOOK_COUNT];
+    int hook_lines[CLUA_HOOK_COUNT];
+    char hook_sources[CLUA_HOOK_COUNT][128];
+    int loaded_modules_ref;
+    int device_count;
+    int64_t *published_free;
+
+    clua_failure failure;
+
+    /* Results of the last successful call. */
+    int64_t *integers;
+    size_t integer_count;
+    size_t integer_capacity;
+    char *string;
+    size_t string_length;
+};
+
+static inline clua_runtime *clua_runtime_of(lua_State *L) {
+    return *(clua_runtime **)lua_getextraspace(L);
+}
+
+/* Raises a Lua error with `message` and no position prefix (the message handler adds it). */
+int clua_raise(lua_State *L, const char *format, ...);
+
+/* Installs the sandbox globals: allowed libraries, host functions, `config`. */
+void clua_open_sandbox(lua_State *L);
+
+/* Entry into Lua under the message handler; fills runtime->failure on error. */
+clua_status clua_protected(clua_runtime *runtime, lua_CFunction body, void *argument);
+
+/* The budget hook (also raises once memory has been tripped). */
+void clua_budget_hook(lua_State *L, lua_Debug *ar);
+
+/* Copies `length` bytes of `text` into a C buffer of `size`, always NUL terminated. */
+void clua_copy_text(char *buffer, size_t size, const char *text, size_t length);
+
+#endif

@@ -1,0 +1,56 @@
+/// What a policy is told about a file.
+public struct FileFacts: Hashable, Sendable {
+    public var path: String
+    public var size: UInt64
+    public var uid: UInt32
+    public var gid: UInt32
+    /// `st_mode`, type bits included (0o100644 for a regular file).
+    public var mode: UInt32
+
+    public init(path: String, size: UInt64, uid: UInt32 = 0, gid: UInt32 = 0, mode: UInt32 = 0o100644) {
+        self.path = path
+        self.size = size
+        self.uid = uid
+        self.gid = gid
+        self.mode = mode
+    }
+}
+
+/// What a policy is told about a device. `index` is the fmap's device index (0-based).
+public struct DeviceFacts: Hashable, Sendable {
+    public var index: UInt32
+    public var path: String
+    public var size: UInt64
+    /// The allocation unit: offsets and lengths `alloc` returns are multiples of it.
+    public var alignment: UInt64
+    public var numaNode: Int?
+
+    public init(index: UInt32, path: String, size: UInt64, alignment: UInt64, numaNode: Int? = nil) {
+        self.index = index
+        self.path = path
+        self.size = size
+        self.alignment = alignment
+        self.numaNode = numaNode
+    }
+}
+
+/// Where a new file's bytes live.
+public enum Placement: Hashable, Sendable {
+    /// On DAX memory, mapped by a `layout` fmap.
+    case dax
+    /// In a regular backing file the kernel reads and writes itself.
+    case passthrough(backingPath: String)
+}
+
+/// Bounds on a policy's work.
+public struct PolicyLimits: Hashable, Sendable {
+    /// Lua VM instructions one hook call may run (checked every 1000).
+    public var instructionBudget: Int
+    /// Bytes one policy state may hold.
+    public var memoryBytes: Int
+
+    public init(instructionBudget: Int = 10_000_000, memoryBytes: Int = 64 << 20) {
+        self.instructionBudget = instructionBudget
+        self.memoryBytes = memoryBytes
+    }
+}

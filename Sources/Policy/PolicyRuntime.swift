@@ -1,0 +1,123 @@
+import Allocation
+import Fmap
+import Logging
+
+/// A loaded policy: one sandboxed Lua state and the hooks its script defines.
+///
+/// Not thread-safe and not `Sendable`: the daemon makes one runtime per worker thread
+/// (each loads the same file into its own state; nothing is shared between states). To
+/// reload, build a new runtime first and swap it in only if its init succeeded — a
+/// runtime that exists has loaded its policy and defines `layout`.
+///
+/// A hook failure fails that one call; the state stays usable for the next.
+public final class PolicyRuntime {
+    /// The policy file as given.
+    public let policyPath: String
+    public let devices: [DeviceFacts]
+    /// The rules `layout` results must obey.
+    public let fmapLimits: FmapLimits
+    private let host: PolicyHost
+    private let lua: LuaState
+    private let deviceSizes: [UInt64]
+    /// Free bytes per device, refilled before each layout call.
+    private var freeBytes: [Int64]
+
+    /// Loads `policyPath` into a fresh state: publishes `devices` (with their current free
+    /// space from `allocator`, or their full size) and `config`, runs the file's top-level
+    /// code under the limits, and checks that it defines `layout`.
+    public init(policyPath: String, devices: [DeviceFacts], config: [String: String] = [:],
+                limits: PolicyLimits = PolicyLimits(), fmapLimits: FmapLimits = .kernel,
+                allocator: (any PolicyAllocator)? = nil,
+                logger: Logger = Logger(label: "famfs.policy")) throws(PolicyError) {
+        self.policyPath = policyPath
+        self.devices = devices
+        self.fmapLimits = fmapLimits
+        let name = policyPath.split(separator: "/").last.map(String.init) ?? policyPath
+        guard let realFile = PolicyModuleResolver.realPath(policyPath),
+              let text = PolicyModuleResolver.readRegularFile(realFile) else {
+            throw PolicyError(kind: .unreadable, file: name, line: nil, hook: .load,
+                              message: "cannot read the policy file \(policyPath)")
+        }
+        let folder = String(realFile[..<(realFile.lastIndex(of: "/") ?? realFile.startIndex)])
+        var policyLogger = logger
+        policyLogger[metadataKey: "policy"] = "\(name)"
+        host = PolicyHost(logger: policyLogger, modules: PolicyModuleResolver(folder: folder), devices: devices)
+        lua = try LuaState(limits: limits, host: host, policyName: name)
+        deviceSizes = devices.map(\.size)
+        freeBytes = devices.map { Int64(clamping: allocator?.freeBytes(device: $0.index) ?? $0.size) }
+        try lua.setDevices(devices, freeBytes: freeBytes)
+        try lua.setConfig(config)
+        try lua.load(text: text)
+    }
+
+    /// Whether the script defines `hook` (only `layout` is required).
+    public func defines(_ hook: PolicyHook) -> Bool { lua.defines(hook) }
+
+    /// Bytes the Lua state holds now.
+    public var memoryInUse: Int { lua.memoryInUse }
+
+    /// Runs `layout(file, devices)`: the script allocates through `alloc` and returns an
+    /// fmap, which is validated against `fmapLimits` and the device sizes and must point
+    /// only at memory this call allocated. On any failure every allocation of the call is
+    /// released; on success allocations the fmap does not use are released.
+    public func layout(for file: FileFacts, allocator: any PolicyAllocator) throws(PolicyError) -> Fmap {
+        for i in devices.indices { freeBytes[i] = Int64(clamping: allocator.freeBytes(device: UInt32(i))) }
+        host.beginLayout(with: allocator)
+        let fmap: Fmap
+        do {
+            try freeBytes.withUnsafeBufferPointer { (free) throws(PolicyError) in
+                try lua.call(.layout, file: file, freeBytes: free.baseAddress)
+            }
+            fmap = try checkedLayout(fileSize: file.size)
+        } catch {
+            host.endLayout(keeping: { _ in false })
+            throw error
+        }
+        let used = fmap.claimedRanges
+        host.endLayout(keeping: { extent in used.contains { $0.overlaps(extent) } })
+        return fmap
+    }
+
+    /// Runs `placement(file)`; `.dax` when the policy defines no placement hook.
+    public func placement(for file: FileFacts) throws(PolicyError) -> Placement {
+        guard lua.defines(.placement) else { return .dax }
+        try lua.call(.placement, file: file)
+        return lua.integers.first == 1 ? .passthrough(backingPath: lua.string) : .dax
+    }
+
+    /// Runs `on_release(file)`: whether a passthrough file should be committed to DAX now;
+    /// false when the policy defines no on_release hook.
+    public func shouldCommitOnRelease(_ file: FileFacts) throws(PolicyError) -> Bool {
+        guard lua.defines(.onRelease) else { return false }
+        try lua.call(.onRelease, file: file)
+        return lua.integers.first == 1
+    }
+
+    /// Runs `resolve_device(index)`: the device path to give the kernel; the device's own
+    /// path when the policy defines no resolve_device hook.
+    public func resolveDevice(_ index: UInt32) throws(PolicyError) -> String {
+        guard lua.defines(.resolveDevice) else {
+            guard Int(index) < devices.count else {
+                throw PolicyError(kind: .runtime, file: lua.policyName, line: nil, hook: .resolveDevice,
+                                  message: "device index \(index) is out of range (\(devices.count) devices)")
+            }
+            return devices[Int(index)].path
+        }
+        try lua.call(.resolveDevice, deviceIndex: Int64(index))
+        return lua.string
+    }
+
+    /// Decodes the layout result, validates it, and checks it uses only this call's memory.
+    private func checkedLayout(fileSize: UInt64) throws(PolicyError) -> Fmap {
+        let fmap = LayoutResult.decode(lua.integers, fileSize: fileSize)
+        let (file, line) = lua.location(of: .layout)
+        do {
+            try fmap.validate(limits: fmapLimits, deviceSizes: deviceSizes)
+            try LayoutResult.checkOwnership(of: fmap, allocations: host.allocations)
+        } catch {
+            throw PolicyError(kind: .invalidFmap, file: file, line: line, hook: .layout,
+                              field: error.field, message: error.description)
+        }
+        return fmap
+    }
+}
