@@ -75,3 +75,10 @@ int cfuse_ioctl_backing_open(int fuse_fd, int backing_fd) {
 int cfuse_ioctl_backing_close(int fuse_fd, uint32_t backing_id) {
     return ioctl(fuse_fd, CFUSE_DEV_IOC_BACKING_CLOSE, &backing_id);
 }
+
+#define CFUSE_DEV_IOC_DAXDEV_OPEN _IOW(FUSE_DEV_IOC_MAGIC, 0x80, struct cfuse_backing_map)
+
+int cfuse_ioctl_daxdev_open(int fuse_fd, int dax_fd, uint64_t index) {
+    struct cfuse_backing_map map = { .fd = dax_fd, .flags = 0, .padding = index };
+    return ioctl(fuse_fd, CFUSE_DEV_IOC_DAXDEV_OPEN, &map);
+}

@@ -118,3 +118,14 @@ enum MediaFmap {
         return SimpleExtent(device: index, offset: try reader.read("\(field).offset"), length: try reader.read("\(field).length"))
     }
 }
+
+extension Fmap {
+    /// The fmap as log replay will read it back: famfs's on-media interleaved extent covers
+    /// exactly the file, so its byte count becomes the file size. Serving this form from the
+    /// start keeps an fmap identical across remounts.
+    public var asRecorded: Fmap {
+        guard case .interleaved(var extents) = extents, extents.count == 1, extents[0].byteCount >= fileSize else { return self }
+        extents[0].byteCount = fileSize
+        return Fmap(fileType: fileType, fileSize: fileSize, extents: .interleaved(extents))
+    }
+}

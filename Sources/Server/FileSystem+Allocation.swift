@@ -7,7 +7,7 @@ import SystemPackage
 /// policy for a layout, validates it, logs it, and only then answers.
 extension FileSystem {
     func setattr(_ unique: UInt64, _ id: UInt64, _ arguments: SetattrArguments, caller: InHeader,
-                 layout: any LayoutDecider) -> Response {
+                 layout: any WorkerPolicy) -> Response {
         if arguments.valid.contains(.size) {
             if let error = setSize(id, to: arguments.size, caller: caller, layout: layout) {
                 return refuse(unique, "truncate of node \(id) to \(arguments.size)", error)
@@ -38,7 +38,7 @@ extension FileSystem {
     }
 
     func fallocate(_ unique: UInt64, _ id: UInt64, _ arguments: FallocateArguments, caller: InHeader,
-                   layout: any LayoutDecider) -> Response {
+                   layout: any WorkerPolicy) -> Response {
         guard arguments.mode == 0 else { return .error(unique, .notSupported) }
         let (end, overflow) = arguments.offset.addingReportingOverflow(arguments.length)
         guard !overflow else { return .error(unique, .fileTooLarge) }
@@ -52,7 +52,7 @@ extension FileSystem {
 
     /// Sets a file's size: a no-op when unchanged, an allocation when the file has none,
     /// refused (EPERM) for a file whose memory is already fixed. Returns the refusal, if any.
-    func setSize(_ id: UInt64, to size: UInt64, caller: InHeader, layout: any LayoutDecider) -> NamespaceError? {
+    func setSize(_ id: UInt64, to size: UInt64, caller: InHeader, layout: any WorkerPolicy) -> NamespaceError? {
         state.withLock { state -> NamespaceError? in
             guard let node = state.namespace[id] else { return NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone") }
             let path = state.namespace.relativePath(of: id)
@@ -72,7 +72,7 @@ extension FileSystem {
                 var allocation = image.allocation
                 do throws(NamespaceError) {
                     let recordedPath = try relativePath(path)
-                    let fmap = try layout.layout(facts, allocation: &allocation)
+                    let fmap = try layout.layout(facts, allocation: &allocation).asRecorded
                     try check(fmap, for: facts)
                     do throws(ImageError) {
                         try image.appendFile(FileEntry(path: recordedPath, uid: node.uid, gid: node.gid,

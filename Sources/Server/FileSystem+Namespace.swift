@@ -63,6 +63,10 @@ extension FileSystem {
     }
 
     func create(_ unique: UInt64, parent: UInt64, name: String, _ arguments: CreateArguments, caller: InHeader) -> Response {
+        if let profile = famfsProfile {
+            return refuse(unique, "create \(name)", NamespaceError(.notPermitted,
+                "the \(profile) kernel maps files itself and cannot open a file before it has memory"))
+        }
         let mode = Self.regularType | (arguments.mode & ~arguments.umask & 0o7777)
         let result = state.withLock { state -> Result<Node, NamespaceError> in
             do throws(NamespaceError) {

@@ -19,6 +19,8 @@ public final class FileSystem: Sendable {
     }
 
     let state: Mutex<State>
+    /// Set once at INIT when the kernel maps files itself (see `FileSystem+Famfs`).
+    let famfsState = Mutex<KernelProfile?>(nil)
     let image: FamfsImage
     let devices: [MappedDevice]
     let logger: Logger
@@ -44,7 +46,7 @@ public final class FileSystem: Sendable {
     }
 
     /// Answers one request. `layout` is the calling worker's own policy instance.
-    func handle(_ request: Request, layout: any LayoutDecider) -> Response {
+    func handle(_ request: Request, layout: any WorkerPolicy) -> Response {
         let unique = request.unique
         let node = request.nodeID
         switch request.operation {
@@ -71,7 +73,9 @@ public final class FileSystem: Sendable {
         case .listxattr(let arguments): return listxattr(unique, node, size: arguments.size)
         case .setxattr, .removexattr: return .error(unique, .notSupported)
         case .fallocate(let arguments): return fallocate(unique, node, arguments, caller: request.header, layout: layout)
-        case .initialize, .lseek, .getFmap, .getDaxdev, .unsupported: return .error(unique, .noFunction)
+        case .getFmap: return getFmap(unique, node)
+        case .getDaxdev: return getDaxdev(unique, index: node, policy: layout)
+        case .initialize, .lseek, .unsupported: return .error(unique, .noFunction)
         }
     }
 

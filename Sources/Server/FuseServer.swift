@@ -7,16 +7,16 @@ import SystemPackage
 /// threads, each with its own descriptor on the connection and its own policy instance.
 public final class FuseServer: Sendable {
     let fileSystem: FileSystem
-    let makeLayout: LayoutDeciderFactory
+    let makePolicy: WorkerPolicyFactory
     let negotiation: InitNegotiation
     let codec: RequestCodec
     let workerCount: Int
     let logger: Logger
 
-    public init(fileSystem: FileSystem, makeLayout: @escaping LayoutDeciderFactory, negotiation: InitNegotiation = .init(),
+    public init(fileSystem: FileSystem, makePolicy: @escaping WorkerPolicyFactory, negotiation: InitNegotiation = .init(),
                 codec: RequestCodec = .init(), workerCount: Int = 4, logger: Logger) {
         self.fileSystem = fileSystem
-        self.makeLayout = makeLayout
+        self.makePolicy = makePolicy
         self.negotiation = negotiation
         self.codec = codec
         self.workerCount = max(1, workerCount)
@@ -65,7 +65,7 @@ public final class FuseServer: Sendable {
                 try channel.send(Reply.status(unique: request.unique, errno: Errno.ioError.rawValue))
                 continue
             }
-            let reply: InitReply
+            var reply: InitReply
             do {
                 reply = try negotiation.reply(to: offer)
             } catch {
@@ -73,16 +73,45 @@ public final class FuseServer: Sendable {
                 try channel.send(Reply.status(unique: request.unique, errno: Errno.protocolNotSupported.rawValue))
                 throw ServeError(description: error.description)
             }
+            if let profile = famfsProfile(for: offer, on: channel) {
+                reply.capabilities.insert(profile.capability)
+                reply.capabilities.insert(.initExt)
+            }
             try channel.send(Reply.success(unique: request.unique, reply))
             logger.info("FUSE \(reply.major).\(reply.minor) negotiated (kernel offered 7.\(offer.minor)), max_write \(reply.maxWrite)")
             return true
         }
     }
 
+    /// Chooses the kernel profile, logs the choice and why, and returns it when the kernel
+    /// will map files itself: only if this file system can give every file a valid fmap.
+    private func famfsProfile(for offer: InitRequest, on channel: FuseChannel) -> KernelProfile? {
+        let registrar = DaxdevRegistrar(channel: channel, devices: fileSystem.devices)
+        let probeWorks = negotiation.kernelProfile == .auto && offer.capabilities.contains(.daxFmap)
+            && offer.minor <= KernelProfile.lastFamfsMinor && registrar.registerAll() == nil
+        let (profile, reason) = KernelProfile.select(negotiation.kernelProfile, offer: offer, pushRegistrationWorks: probeWorks)
+        logger.info("kernel profile \(profile): \(reason)")
+        guard profile.name != .none else { return nil }
+        guard offer.capabilities.contains(profile.capability) else {
+            logger.warning("the kernel did not offer FUSE_DAX_FMAP; serving file data in user space")
+            return nil
+        }
+        if let obstacle = fileSystem.famfsObstacle(profile) {
+            logger.warning("declining FUSE_DAX_FMAP: \(obstacle); serving file data in user space")
+            return nil
+        }
+        if profile.deviceRegistration == .push, !probeWorks, let failure = registrar.registerAll() {
+            logger.warning("pushing devices to the kernel failed (\(failure)); continuing as if they were registered, as a test kernel on a socket expects")
+        }
+        fileSystem.activateFamfs(profile)
+        logger.info("FUSE_DAX_FMAP accepted: the kernel maps files itself (profile \(profile))")
+        return profile
+    }
+
     private func runWorker(on channel: FuseChannel, number: Int) {
-        let layout: any LayoutDecider
+        let layout: any WorkerPolicy
         do {
-            layout = try makeLayout()
+            layout = try makePolicy()
         } catch {
             logger.critical("worker \(number) could not load the policy: \(error)")
             return
@@ -101,7 +130,7 @@ public final class FuseServer: Sendable {
         }
     }
 
-    private func respond(to message: ArraySlice<UInt8>, on channel: FuseChannel, layout: any LayoutDecider) {
+    private func respond(to message: ArraySlice<UInt8>, on channel: FuseChannel, layout: any WorkerPolicy) {
         let response: Response
         do {
             let request = try codec.decode(message)

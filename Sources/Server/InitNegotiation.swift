@@ -8,6 +8,8 @@ public struct InitNegotiation: Sendable {
     public static let oldestMinor: UInt32 = 31
 
     public var maxWrite: UInt32 = 1 << 20
+    /// Which famfs kernel protocol to speak (`--kernel-profile`).
+    public var kernelProfile: KernelProfile.Request = .auto
     /// Capabilities taken whenever the kernel offers them.
     public var wanted: Capabilities = [.asyncRead, .bigWrites, .maxPages, .parallelDirops, .autoInvalData,
                                        .doReaddirplus, .readdirplusAuto, .asyncDIO, .initExt]

@@ -21,7 +21,7 @@ final class MountedFileSystem: @unchecked Sendable {
 
     /// Formats `deviceCount` devices (or reuses `reusing`'s devices) and mounts them.
     init(deviceCount: Int = 2, reusing previous: MountedFileSystem? = nil,
-         layout: @escaping LayoutDeciderFactory = { ContiguousLayout() }) throws {
+         layout: @escaping WorkerPolicyFactory = { ContiguousLayout() }) throws {
         let host = try SystemUUID.current()
         if let previous {
             directory = previous.directory
@@ -44,7 +44,7 @@ final class MountedFileSystem: @unchecked Sendable {
         logger.logLevel = .warning
         let fileSystem = FileSystem(image: image, logger: logger)
         mount = try FuseMount(mountpoint: mountpoint, options: ["fsname=famfs-test", "default_permissions"])
-        let server = FuseServer(fileSystem: fileSystem, makeLayout: layout, workerCount: 2, logger: logger)
+        let server = FuseServer(fileSystem: fileSystem, makePolicy: layout, workerCount: 2, logger: logger)
         let channel = mount.channel
         let done = served
         let serverLogger = logger
@@ -74,21 +74,43 @@ final class MountedFileSystem: @unchecked Sendable {
 }
 
 /// Runs `body` against a freshly mounted file system and always cleans up.
-func withMountedFileSystem(deviceCount: Int = 2, layout: @escaping LayoutDeciderFactory = { ContiguousLayout() },
+func withMountedFileSystem(deviceCount: Int = 2, layout: @escaping WorkerPolicyFactory = { ContiguousLayout() },
                            _ body: (MountedFileSystem) throws -> Void) throws {
     let fileSystem = try MountedFileSystem(deviceCount: deviceCount, layout: layout)
     defer { fileSystem.close() }
     try body(fileSystem)
 }
 
-/// A layout for server tests that are not about policies: one contiguous extent on the
-/// device with the most free space.
-final class ContiguousLayout: LayoutDecider {
+/// A policy for server tests that are not about policies: one contiguous extent on the
+/// device with the most free space, and devices named by the paths the daemon opened.
+final class ContiguousLayout: WorkerPolicy {
+    func resolveDevice(_ index: UInt32, devicePath: String) throws(NamespaceError) -> String { devicePath }
+
     func layout(_ file: FileFacts, allocation: inout AllocationState) throws(NamespaceError) -> Fmap {
         let device = allocation.devices.indices.max { allocation.devices[$0].freeBytes < allocation.devices[$1].freeBytes } ?? 0
         do {
             let extent = try allocation.allocate(device: UInt32(device), bytes: file.size, alignment: FmapLimits.mib2)
             return Fmap(fileSize: file.size, extents: .simple([extent]))
+        } catch {
+            throw NamespaceError(.noSpace, "\(error)")
+        }
+    }
+}
+
+/// A policy for server tests that need interleaving: one strip per device, 2 MiB chunks.
+final class StripedLayout: WorkerPolicy {
+    func resolveDevice(_ index: UInt32, devicePath: String) throws(NamespaceError) -> String { devicePath }
+
+    func layout(_ file: FileFacts, allocation: inout AllocationState) throws(NamespaceError) -> Fmap {
+        let chunk = FmapLimits.mib2
+        let count = UInt64(allocation.devices.count)
+        let chunks = (file.size + chunk - 1) / chunk
+        let stripLength = max(1, (chunks + count - 1) / count) * chunk
+        do {
+            let strips = try (0..<UInt32(count)).map { device throws(AllocationError) in
+                try allocation.allocate(device: device, bytes: stripLength, alignment: chunk)
+            }
+            return Fmap(fileSize: file.size, extents: .interleaved([InterleavedExtent(chunkSize: chunk, byteCount: file.size, strips: strips)]))
         } catch {
             throw NamespaceError(.noSpace, "\(error)")
         }

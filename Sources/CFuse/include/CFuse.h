@@ -26,4 +26,10 @@ int cfuse_ioctl_backing_open(int fuse_fd, int backing_fd);
 /// FUSE_DEV_IOC_BACKING_CLOSE: releases a backing id; returns 0 or -1.
 int cfuse_ioctl_backing_close(int fuse_fd, uint32_t backing_id);
 
+
+
+/// famfs's daxdev push (its 2026 tree): registers the devdax descriptor `dax_fd` as device
+/// `index`. The ioctl number is not public; this is our provisional one, and any failure
+/// (ENOTTY on kernels without it) means "use GET_DAXDEV pull". Returns 0 or -1.
+int cfuse_ioctl_daxdev_open(int fuse_fd, int dax_fd, uint64_t index);
 #endif
