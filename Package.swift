@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
         // The FUSE server: channels, the message loop, the namespace and the operation handlers.
         .target(name: "Server", dependencies: [
-            "CFuse", "FuseWire", "Fmap", "Allocation", "Devices", "Metadata",
+            "CFuse", "FuseWire", "Fmap", "Allocation", "Devices", "Metadata", "Policy", "WireBytes",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -66,14 +66,16 @@ let package = Package(
             "PolicyEval",
         ]),
         .executableTarget(name: "famfs-policyd", dependencies: [
+            "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "FuseWireTests", dependencies: ["FuseWire", "WireBytes", "CFuseABIReference"]),
         .testTarget(name: "FmapTests", dependencies: ["Fmap", "WireBytes", "CFuseABIReference"]),
         .testTarget(name: "AllocationTests", dependencies: ["Allocation", "Fmap"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Metadata", "Fmap", "Allocation", "FuseWire",
+            "Server", "Metadata", "Fmap", "Allocation", "FuseWire", "Policy",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

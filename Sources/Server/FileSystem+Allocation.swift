@@ -1,6 +1,7 @@
 import Fmap
 import FuseWire
 import Metadata
+import Policy
 import SystemPackage
 
 /// Giving a file its memory: the first size set (truncate or fallocate from 0) asks the

@@ -14,10 +14,11 @@ extension FileSystem {
                    attributes: attributes(of: node))
     }
 
+    /// A node's attributes; takes the namespace lock, so call it outside `state.withLock`.
     func attributes(of node: Node) -> Attributes {
         let linkCount: UInt32
-        if case .directory(let children) = node.kind {
-            linkCount = 2 + UInt32(children.count)
+        if case .directory = node.kind {
+            linkCount = 2 + UInt32(state.withLock { $0.namespace.subdirectoryCount(of: node.id) })
         } else {
             linkCount = 1
         }

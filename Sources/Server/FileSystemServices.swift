@@ -1,22 +1,6 @@
 import Allocation
 import Fmap
-
-/// Facts about a file that a layout decision needs.
-public struct FileFacts: Sendable {
-    public var path: String
-    public var size: UInt64
-    public var uid: UInt32
-    public var gid: UInt32
-    public var mode: UInt32
-
-    public init(path: String, size: UInt64, uid: UInt32, gid: UInt32, mode: UInt32) {
-        self.path = path
-        self.size = size
-        self.uid = uid
-        self.gid = gid
-        self.mode = mode
-    }
-}
+import Policy
 
 /// The policy decisions the server asks for, as one worker sees them.
 ///

@@ -76,6 +76,12 @@ public struct Namespace: Sendable {
         return children.values.compactMap { nodes[$0] }.sorted { $0.name < $1.name }
     }
 
+    /// Directories directly inside `directory` (for its link count).
+    public func subdirectoryCount(of directory: UInt64) -> Int {
+        guard case .directory(let children)? = nodes[directory]?.kind else { return 0 }
+        return children.values.count { nodes[$0]?.isDirectory == true }
+    }
+
     /// The path relative to the mount root without a leading `/`, as famfs's log records it.
     public func relativePath(of id: UInt64) -> String {
         var parts: [String] = []

@@ -3,6 +3,7 @@ import Fmap
 import Foundation
 import Logging
 import Metadata
+import Policy
 import Server
 import SystemPackage
 

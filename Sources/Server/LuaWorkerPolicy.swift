@@ -1,0 +1,104 @@
+import Allocation
+import Fmap
+import Logging
+import Policy
+import Synchronization
+import SystemPackage
+
+/// The policy file every worker runs, and its reloads.
+///
+/// Each worker holds its own Lua state (`LuaWorkerPolicy`); a reload is validated on a fresh
+/// state first and only then published, and workers pick it up on their next call.
+public final class PolicySource: Sendable {
+    public let path: String
+    let devices: [DeviceFacts]
+    let config: [String: String]
+    let limits: PolicyLimits
+    let logger: Logger
+    /// Bumped by every successful reload.
+    let generation = Mutex(0)
+
+    /// Loads `path` once to prove it works; throws the policy's error otherwise.
+    public init(path: String, devices: [DeviceFacts], config: [String: String] = [:],
+                limits: PolicyLimits = PolicyLimits(), logger: Logger) throws(PolicyError) {
+        self.path = path
+        self.devices = devices
+        self.config = config
+        self.limits = limits
+        self.logger = logger
+        _ = try makeRuntime()
+    }
+
+    func makeRuntime() throws(PolicyError) -> PolicyRuntime {
+        try PolicyRuntime(policyPath: path, devices: devices, config: config, limits: limits, logger: logger)
+    }
+
+    /// Checks the file as it is now; publishes it only if it loads. A broken policy is
+    /// refused with its error logged, and the workers keep the one they have.
+    @discardableResult
+    public func reload() -> Bool {
+        do {
+            _ = try makeRuntime()
+        } catch {
+            logger.error("policy reload refused, keeping the current policy: \(error)")
+            return false
+        }
+        let now = generation.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        logger.info("policy \(path) reloaded (generation \(now))")
+        return true
+    }
+
+    /// A worker's own instance (its own Lua state).
+    public func makeWorker() throws -> any WorkerPolicy {
+        try LuaWorkerPolicy(source: self)
+    }
+}
+
+/// One worker's policy: a Lua state running the current generation of the policy file.
+final class LuaWorkerPolicy: WorkerPolicy {
+    private let source: PolicySource
+    private var runtime: PolicyRuntime
+    private var generation: Int
+
+    init(source: PolicySource) throws(PolicyError) {
+        self.source = source
+        generation = source.generation.withLock { $0 }
+        runtime = try source.makeRuntime()
+    }
+
+    /// Rebuilds the Lua state after a reload; keeps the old one if the new fails to load.
+    private func refresh() {
+        let current = source.generation.withLock { $0 }
+        guard current != generation else { return }
+        generation = current
+        do {
+            runtime = try source.makeRuntime()
+        } catch {
+            source.logger.error("worker keeps its previous policy: \(error)")
+        }
+    }
+
+    func layout(_ file: FileFacts, allocation: inout AllocationState) throws(NamespaceError) -> Fmap {
+        refresh()
+        let allocator = AllocationStateAllocator(state: allocation)
+        do {
+            let fmap = try runtime.layout(for: file, allocator: allocator)
+            allocation = allocator.state
+            return fmap
+        } catch {
+            throw NamespaceError(Errno(rawValue: error.errno), error.description)
+        }
+    }
+
+    func resolveDevice(_ index: UInt32, devicePath: String) throws(NamespaceError) -> String {
+        refresh()
+        do {
+            return try runtime.resolveDevice(index)
+        } catch {
+            throw NamespaceError(Errno(rawValue: error.errno), error.description)
+        }
+    }
+}
