@@ -18,7 +18,12 @@ struct ServedFiles {
 /// hands the devices and what was read back to `body`.
 func withFilesWrittenThroughAMount(deviceCount: Int, sizes: [Int], layout: @escaping WorkerPolicyFactory,
                                    _ body: (ServedFiles) throws -> Void) throws {
-    let mounted = try MountedFileSystem(deviceCount: deviceCount, layout: layout)
+    try withFilesWrittenThroughAMount(deviceCount: deviceCount, sizes: sizes, layoutFor: { _ in layout }, body)
+}
+
+func withFilesWrittenThroughAMount(deviceCount: Int, sizes: [Int], layoutFor: ([String]) throws -> WorkerPolicyFactory,
+                                   _ body: (ServedFiles) throws -> Void) throws {
+    let mounted = try MountedFileSystem(deviceCount: deviceCount, layoutFor: layoutFor)
     defer { mounted.close() }
     var served = ServedFiles(devicePaths: mounted.devicePaths, contents: [:], fmaps: [:])
     for (index, size) in sizes.enumerated() {
@@ -69,11 +74,13 @@ struct KernelProtocolTests {
         }
     }
 
-    @Test("posted: every fmap passes the kernel's rules and maps the bytes a real mount read")
-    func postedSingleDevice() throws {
-        let layouts: [WorkerPolicyFactory] = [{ ContiguousLayout() }, { StripedLayout() }]
-        for layout in layouts {
-            try withFilesWrittenThroughAMount(deviceCount: 1, sizes: Self.sizes, layout: layout) { served in
+    @Test("posted: every fmap of stripe.lua and contiguous.lua passes the kernel's rules and maps the bytes a real mount read",
+          arguments: ["stripe.lua", "contiguous.lua"])
+    func postedSingleDevice(policy: String) throws {
+        do {
+            try withFilesWrittenThroughAMount(deviceCount: 1, sizes: Self.sizes, layoutFor: { paths in
+                try policyFactory("\(repositoryRoot)/policies/\(policy)", devices: paths)
+            }) { served in
                 let log = CapturedLog()
                 try withTestKernel(devices: served.devicePaths, profile: .fixed(.posted), log: log) { kernel in
                     let accepted = try kernel.initialize(minor: 45, flags2: daxFmapFlags2)

@@ -21,8 +21,9 @@ final class MountedFileSystem: @unchecked Sendable {
     static let deviceSize: UInt64 = 256 << 20
 
     /// Formats `deviceCount` devices (or reuses `reusing`'s devices) and mounts them.
-    init(deviceCount: Int = 2, reusing previous: MountedFileSystem? = nil,
-         layout: @escaping WorkerPolicyFactory = { ContiguousLayout() }) throws {
+    /// `layoutFor` builds the policy once the device paths are known.
+    init(deviceCount: Int = 2, reusing previous: MountedFileSystem? = nil, logger: Logger? = nil,
+         layoutFor: ([String]) throws -> WorkerPolicyFactory = { _ in { ContiguousLayout() } }) throws {
         let host = try SystemUUID.current()
         if let previous {
             directory = previous.directory
@@ -41,8 +42,12 @@ final class MountedFileSystem: @unchecked Sendable {
         mountpoint = "\(directory)/mnt"
         try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
         image = try FamfsImage.open(devices: devicePaths.map { FilePath($0) }, access: .readWrite, host: host)
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        let logger = logger ?? {
+            var quiet = Logger(label: "test")
+            quiet.logLevel = .warning
+            return quiet
+        }()
+        let layout = try layoutFor(devicePaths)
         let fileSystem = FileSystem(image: image, logger: logger)
         mount = try FuseMount(mountpoint: mountpoint, options: ["fsname=famfs-test", "default_permissions"])
         let server = FuseServer(fileSystem: fileSystem, makePolicy: layout, workerCount: 2, logger: logger)
@@ -77,7 +82,7 @@ final class MountedFileSystem: @unchecked Sendable {
 /// Runs `body` against a freshly mounted file system and always cleans up.
 func withMountedFileSystem(deviceCount: Int = 2, layout: @escaping WorkerPolicyFactory = { ContiguousLayout() },
                            _ body: (MountedFileSystem) throws -> Void) throws {
-    let fileSystem = try MountedFileSystem(deviceCount: deviceCount, layout: layout)
+    let fileSystem = try MountedFileSystem(deviceCount: deviceCount, layoutFor: { _ in layout })
     defer { fileSystem.close() }
     try body(fileSystem)
 }
