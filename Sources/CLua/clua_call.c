@@ -205,6 +205,8 @@ static int call_body(lua_State *L) {
         break;
     default:
         lua_pushinteger(L, rt->call_device_index);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref);
+        arguments = 2;
         break;
     }
     lua_call(L, arguments, 2);

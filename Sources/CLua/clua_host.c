@@ -38,6 +38,14 @@ static int host_alloc(lua_State *L) {
         return clua_raise(L, "%s", error);
     }
     if (status != CLUA_HOST_OK) return clua_raise(L, "%s", error);
+    /* Keep the script's view of free space current within the call. */
+    if (lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref) == LUA_TTABLE
+        && lua_rawgeti(L, -1, device + 1) == LUA_TTABLE && device < rt->device_count) {
+        rt->published_free[device] -= length;
+        lua_pushliteral(L, "free");
+        lua_pushinteger(L, rt->published_free[device]);
+        lua_rawset(L, -3);
+    }
     lua_createtable(L, 0, 3);
     lua_pushinteger(L, device);
     lua_setfield(L, -2, "dev");
@@ -120,15 +128,15 @@ static int sandbox_load(lua_State *L) {
     const char *chunk = lua_tolstring(L, 1, &length);
     if (lua_type(L, 1) == LUA_TSTRING && length > 0 && chunk[0] == LUA_SIGNATURE[0])
         return clua_raise(L, "load: binary chunks are not allowed in policies");
-    if (lua_gettop(L) > 4) lua_settop(L, 4);
-    int count = lua_gettop(L);
+    int given = lua_gettop(L);
+    lua_settop(L, 4);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
     lua_pushliteral(L, "t");
-    if (count == 4) lua_pushvalue(L, 4);
-    lua_call(L, count == 4 ? 4 : 3, LUA_MULTRET);
-    return lua_gettop(L) - count;
+    if (given >= 4) lua_pushvalue(L, 4);
+    lua_call(L, given >= 4 ? 4 : 3, LUA_MULTRET);
+    return lua_gettop(L) - 4;
 }
 
 static void remove_field(lua_State *L, int table, const char *name) {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Byte counts written the way operators write them: `4096`, `2M`, `64G`, `1.5T`.
-public enum ByteSize {
+public enum SizeText {
     /// Parses a size with an optional K, M, G or T suffix (powers of 1024, case-insensitive,
     /// an optional trailing `B` or `iB` allowed). Nil when the text is not a size.
     public static func parse(_ text: String) -> UInt64? {

@@ -1,0 +1,147 @@
+import Foundation
+import Yams
+
+/// What `famfs-policy eval` runs a policy over: devices, files, and the policy's config.
+public struct EvalInput: Sendable, Equatable {
+    public struct Device: Sendable, Equatable {
+        public var path: String
+        public var size: UInt64
+        public init(path: String, size: UInt64) {
+            self.path = path
+            self.size = size
+        }
+    }
+
+    public struct File: Sendable, Equatable {
+        public var path: String
+        public var size: UInt64
+        public var uid: UInt32
+        public var gid: UInt32
+        /// `st_mode` with type bits (a bare permission like 0644 gets the regular-file bits).
+        public var mode: UInt32
+        public init(path: String, size: UInt64, uid: UInt32 = 0, gid: UInt32 = 0, mode: UInt32 = 0o100644) {
+            self.path = path
+            self.size = size
+            self.uid = uid
+            self.gid = gid
+            self.mode = mode < 0o10000 ? mode | 0o100000 : mode
+        }
+    }
+
+    /// The policy named by an input file (resolved against that file's folder), if any.
+    public var policyPath: String?
+    public var devices: [Device]
+    public var files: [File]
+    public var config: [String: String]
+    /// Bytes at the start of every device the allocator never hands out.
+    public var reservedBytes: UInt64
+
+    public init(policyPath: String? = nil, devices: [Device] = [], files: [File] = [],
+                config: [String: String] = [:], reservedBytes: UInt64 = 0) {
+        self.policyPath = policyPath
+        self.devices = devices
+        self.files = files
+        self.config = config
+        self.reservedBytes = reservedBytes
+    }
+
+    /// Parses a `PATH=SIZE` argument (split at the last `=`).
+    public static func assignment(_ text: String) throws(EvalInputError) -> (path: String, size: UInt64) {
+        guard let equals = text.lastIndex(of: "="), equals != text.startIndex else {
+            throw EvalInputError("'\(text)' is not PATH=SIZE, e.g. /dev/dax0.0=64G")
+        }
+        let sizeText = String(text[text.index(after: equals)...])
+        guard let size = SizeText.parse(sizeText) else {
+            throw EvalInputError("'\(sizeText)' in '\(text)' is not a size; use bytes or a K, M, G or T suffix")
+        }
+        return (String(text[..<equals]), size)
+    }
+
+    /// Parses the YAML (or JSON) form; see docs/policy-api.md. `folder` resolves a relative `policy`.
+    public static func parse(yaml text: String, folder: String) throws(EvalInputError) -> EvalInput {
+        let document: EvalDocument
+        do { document = try YAMLDecoder().decode(EvalDocument.self, from: text) } catch {
+            throw EvalInputError("cannot read the eval input: \(error)")
+        }
+        var input = EvalInput(config: document.config ?? [:], reservedBytes: document.reserve?.bytes ?? 0)
+        if let policy = document.policy {
+            input.policyPath = policy.hasPrefix("/") ? policy : folder + "/" + policy
+        }
+        for entry in document.devices ?? [] {
+            for n in 0..<(entry.count ?? 1) {
+                input.devices.append(Device(path: expand(entry.path, n), size: entry.size.bytes))
+            }
+        }
+        for entry in document.files ?? [] {
+            for n in 0..<(entry.count ?? 1) {
+                input.files.append(File(path: expand(entry.path, n), size: entry.size.bytes, uid: entry.uid ?? 0,
+                                        gid: entry.gid ?? 0, mode: entry.mode?.value ?? 0o100644))
+            }
+        }
+        return input
+    }
+
+    /// Replaces `{n}` with the repetition number, so one entry with `count` describes many.
+    private static func expand(_ path: String, _ n: Int) -> String {
+        path.replacingOccurrences(of: "{n}", with: String(n))
+    }
+}
+
+/// A malformed eval input, in words the user can act on.
+public struct EvalInputError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// The YAML/JSON document as written.
+private struct EvalDocument: Decodable {
+    struct Entry: Decodable {
+        var path: String
+        var size: SizeValue
+        var count: Int?
+        var uid: UInt32?
+        var gid: UInt32?
+        var mode: ModeValue?
+    }
+
+    var policy: String?
+    var config: [String: String]?
+    var reserve: SizeValue?
+    var devices: [Entry]?
+    var files: [Entry]?
+}
+
+/// A size written as a number or as text with a K/M/G/T suffix.
+private struct SizeValue: Decodable {
+    var bytes: UInt64
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(UInt64.self) {
+            bytes = number
+        } else {
+            let text = try container.decode(String.self)
+            guard let parsed = SizeText.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a size (e.g. 2M, 64G)")
+            }
+            bytes = parsed
+        }
+    }
+}
+
+/// A file mode written as an octal string ("0644", "100600") or a number.
+private struct ModeValue: Decodable {
+    var value: UInt32
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            guard let parsed = UInt32(text, radix: 8) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an octal mode")
+            }
+            value = parsed
+        } else {
+            value = try container.decode(UInt32.self)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Allocation
+import Fmap
+import Logging
+import Policy
+
+/// Runs a policy as the daemon would, without mounting: a fresh allocation state over the
+/// described devices, then for each file in order `placement`, `on_release` for passthrough
+/// files, and `layout` for files bound for DAX. Every fmap is then checked against every
+/// other for overlap, and device usage is summed from the fmaps themselves.
+public enum PolicyEvaluator {
+    public static func evaluate(policyPath: String, input: EvalInput, limits: PolicyLimits = PolicyLimits(),
+                                logger: Logger = Logger(label: "famfs.policy.eval")) -> EvalReport {
+        let devices = input.devices.enumerated().map { index, device in
+            DeviceFacts(index: UInt32(index), path: device.path, size: device.size, alignment: FmapLimits.mib2)
+        }
+        let allocator = AllocationStateAllocator(state: AllocationState(devices: input.devices.map {
+            DeviceSpace(size: $0.size, reservedBytes: input.reservedBytes)
+        }))
+        var files: [EvalReport.FileResult]
+        var loadError: String?
+        do {
+            let runtime = try PolicyRuntime(policyPath: policyPath, devices: devices, config: input.config,
+                                            limits: limits, allocator: allocator, logger: logger)
+            files = input.files.map { evaluate($0, runtime: runtime, allocator: allocator) }
+        } catch {
+            loadError = error.description
+            files = input.files.map {
+                EvalReport.FileResult(path: $0.path, size: $0.size, mode: $0.mode, error: error.description)
+            }
+        }
+        var claims = DeviceRangeMap()
+        for i in files.indices {
+            guard let fmap = files[i].fmap else { continue }
+            do { try claims.claim(fmap, owner: files[i].path) } catch {
+                files[i].error = "overlaps another file: \(error)"
+            }
+        }
+        let usage = devices.map {
+            EvalReport.DeviceUsage(index: $0.index, path: $0.path, size: $0.size, used: claims.usedBytes(onDevice: $0.index))
+        }
+        let valid = loadError == nil && files.allSatisfy { $0.error == nil }
+        return EvalReport(valid: valid, devices: usage, files: files, loadError: loadError)
+    }
+
+    private static func evaluate(_ file: EvalInput.File, runtime: PolicyRuntime,
+                                 allocator: AllocationStateAllocator) -> EvalReport.FileResult {
+        let facts = FileFacts(path: file.path, size: file.size, uid: file.uid, gid: file.gid, mode: file.mode)
+        var result = EvalReport.FileResult(path: file.path, size: file.size, mode: file.mode)
+        do {
+            switch try runtime.placement(for: facts) {
+            case .dax:
+                result.placement = .dax
+            case .passthrough(let backingPath):
+                result.backingPath = backingPath
+                guard try runtime.shouldCommitOnRelease(facts) else {
+                    result.placement = .passthrough
+                    return result
+                }
+                result.placement = .committed
+            }
+            result.fmap = try runtime.layout(for: facts, allocator: allocator)
+        } catch {
+            result.error = error.description
+        }
+        return result
+    }
+}

@@ -1,0 +1,139 @@
+import Fmap
+import Policy
+import Testing
+
+/// A layout result that is malformed or breaks the fmap rules fails its call naming the
+/// field, and releases everything the call allocated.
+@Suite struct LayoutValidationTests {
+    @Test func nonTableReturnIsABadReturn() throws {
+        try expectHostileLayout("    return 42", kind: .badReturn, contains: "layout must return an fmap table, got number")
+    }
+
+    @Test func missingReturnIsABadReturn() throws {
+        try expectHostileLayout("    alloc(1, 1)\n    return", kind: .badReturn, contains: "got nil")
+    }
+
+    @Test func unknownExtentTypeIsABadReturn() throws {
+        try expectHostileLayout("    return { ext_type = \"striped\", extents = {} }", kind: .badReturn,
+                                contains: "ext_type: expected \"simple\" or \"interleaved\", got striped")
+    }
+
+    @Test func stringWhereAnIntegerBelongsIsABadReturn() throws {
+        let error = try expectHostileLayout(
+            "    local e = alloc(0, 1)\n    return { ext_type = \"simple\", extents = { { dev = \"0\", offset = e.offset, length = e.length } } }",
+            kind: .badReturn, contains: "extents[0].dev: expected an integer, got string")
+        #expect(error?.field == "extents[0].dev")
+    }
+
+    @Test func fractionalAndNegativeNumbersAreBadReturns() throws {
+        try expectHostileLayout("    return { ext_type = \"simple\", extents = { { dev = 0, offset = 0.5, length = 1 } } }",
+                                kind: .badReturn, contains: "extents[0].offset: expected an integer, got 0.5")
+        try expectHostileLayout("    return { ext_type = \"simple\", extents = { { dev = 0, offset = -2, length = 1 } } }",
+                                kind: .badReturn, contains: "extents[0].offset: -2 is negative")
+    }
+
+    @Test func nstripsMustMatchTheStrips() throws {
+        let hostile = """
+            local s = alloc(0, 2097152)
+            return { ext_type = "interleaved", extents = { { nstrips = 2, chunk_size = 2097152, nbytes = 2097152, strips = { s } } } }
+        """
+        try expectHostileLayout(hostile, kind: .badReturn, contains: "extents[0].nstrips: does not match the 1 strips given")
+    }
+
+    @Test func misalignedOffsetFailsValidation() throws {
+        let hostile = """
+            local e = alloc(1, 4194304)
+            return { ext_type = "interleaved", extents = { { chunk_size = 2097152, nbytes = 2097152,
+              strips = { { dev = 1, offset = e.offset + 4096, length = 2097152 } } } } }
+        """
+        let error = try expectHostileLayout(hostile, kind: .invalidFmap,
+                                            contains: "layout: extents[0].strips[0].offset: 0x1000 is not a multiple of 0x200000")
+        #expect(error?.field == "extents[0].strips[0].offset")
+        #expect(error?.line == 2)
+    }
+
+    @Test func overlappingExtentsFailValidation() throws {
+        let hostile = """
+            local e = alloc(0, 4194304)
+            return { ext_type = "simple", extents = { e, e } }
+        """
+        try expectHostileLayout(hostile, kind: .invalidFmap, contains: "overlaps")
+    }
+
+    @Test func outOfBoundsExtentFailsValidation() throws {
+        let hostile = "    return { ext_type = \"simple\", extents = { { dev = 0, offset = 1 << 40, length = 2097152 } } }"
+        try expectHostileLayout(hostile, kind: .invalidFmap, contains: "runs past the end of device 0")
+    }
+
+    @Test func deviceIndexOutOfRangeFailsValidation() throws {
+        let hostile = "    return { ext_type = \"simple\", extents = { { dev = 9, offset = 0, length = 2097152 } } }"
+        try expectHostileLayout(hostile, kind: .invalidFmap, contains: "extents[0].device: index 9 is out of range (4 devices)")
+    }
+
+    @Test func tooManyExtentsFailValidation() throws {
+        let hostile = """
+            local list = {}
+            for i = 1, 33 do list[i] = alloc(i % 4, 2097152) end
+            return { ext_type = "simple", extents = list }
+        """
+        try expectHostileLayout(hostile, kind: .invalidFmap, contains: "33 extents exceed the limit of 32")
+    }
+
+    @Test func memoryNotAllocatedByTheCallIsRefused() throws {
+        let hostile = "    return { ext_type = \"simple\", extents = { { dev = 2, offset = 0, length = 2097152 } } }"
+        let error = try expectHostileLayout(hostile, kind: .invalidFmap,
+                                            contains: "extents[0]: dev 2 [0x0, +0x200000) was not allocated by this layout call")
+        #expect(error?.field == "extents[0]")
+    }
+
+    @Test func allocOnAMissingDeviceIsARuntimeError() throws {
+        try expectHostileLayout("    alloc(7, 1) --here", kind: .runtime,
+                                contains: "alloc: device index 7 is out of range (4 devices, indices 0...3)", lineMarker: "--here")
+        try expectHostileLayout("    alloc(0, 0) --here", kind: .runtime, contains: "alloc: bytes must be positive, got 0",
+                                lineMarker: "--here")
+        try expectHostileLayout("    alloc(0, 1, 3000) --here", kind: .runtime, contains: "alloc: align 3000 is not a power of two",
+                                lineMarker: "--here")
+    }
+
+    @Test func exhaustedDeviceIsAnAllocationFailureWithENOSPC() throws {
+        let error = try expectHostileLayout("    alloc(0, 1 << 40) --here", kind: .allocation,
+                                            contains: "alloc: no contiguous free run of 1099511627776 bytes on device 0",
+                                            lineMarker: "--here")
+        #expect(error?.errno == 28)
+    }
+
+    @Test func allocationFailureCaughtByTheScriptIsNotFatal() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices)
+              local ok = pcall(alloc, 0, 1 << 40)
+              assert(not ok)
+              return { ext_type = "simple", extents = { alloc(1, file.size) } }
+            end
+            """])
+        let fmap = try fixture.runtime().layout(for: FileFacts(path: "/f", size: 3 << 20), allocator: fixture.allocator())
+        #expect(fmap.extents == .simple([SimpleExtent(device: 1, offset: 0, length: 4 << 20)]))
+    }
+
+    @Test func allocationsTheFmapDoesNotUseAreReleased() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices)
+              alloc(3, 8 * 1048576)
+              return { ext_type = "simple", extents = { alloc(0, file.size) } }
+            end
+            """])
+        let allocator = fixture.allocator()
+        _ = try fixture.runtime().layout(for: FileFacts(path: "/f", size: 2 << 20), allocator: allocator)
+        #expect(allocator.freeBytes(device: 3) == 1 << 30)
+        #expect(allocator.freeBytes(device: 0) == (1 << 30) - (2 << 20))
+    }
+
+    @Test func allocOutsideLayoutIsRefused() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
+            function placement(file) alloc(0, 1) return "dax" end
+            """])
+        #expect { _ = try fixture.runtime().placement(for: FileFacts(path: "/f", size: 1)) } throws: {
+            ($0 as? PolicyError)?.description == "policy.lua:2: placement: alloc: only available inside layout"
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Policy
+import Testing
+
+/// Scripts that never finish, eat memory, or recurse without end are stopped with an
+/// error naming their line, and the state serves the next call.
+@Suite struct RunawayTests {
+    @Test func endlessLoopRunsOutOfInstructionBudget() throws {
+        try expectHostileLayout("    while true do end --here", kind: .instructionBudget,
+                                contains: "instruction budget of 10000000 instructions exceeded", lineMarker: "--here")
+    }
+
+    @Test func pcallCannotSwallowTheBudgetStop() throws {
+        let hostile = """
+            for i = 1, 100 do
+              pcall(function() while true do end end)
+            end
+            local x = 0 --here
+        """
+        try expectHostileLayout(hostile, kind: .instructionBudget, contains: "instruction budget", limits: PolicyLimits(instructionBudget: 100_000))
+    }
+
+    @Test func budgetIsConfigurable() throws {
+        try expectHostileLayout("    for i = 1, 200000 do end --here", kind: .instructionBudget,
+                                contains: "instruction budget of 100000 instructions exceeded", lineMarker: "--here",
+                                limits: PolicyLimits(instructionBudget: 100_000))
+    }
+
+    @Test func tableMemoryBombHitsTheMemoryCap() throws {
+        let hostile = """
+            local t = {}
+            for i = 1, 1e9 do t[i] = {i} end --here
+        """
+        try expectHostileLayout(hostile, kind: .memory, contains: "memory limit of 8388608 bytes exceeded",
+                                lineMarker: "--here", limits: PolicyLimits(memoryBytes: 8 << 20))
+    }
+
+    @Test func stringRepBombHitsTheMemoryCap() throws {
+        try expectHostileLayout("    local s = string.rep(\"x\", 1 << 30) --here", kind: .memory,
+                                contains: "memory limit of 67108864 bytes exceeded", lineMarker: "--here")
+    }
+
+    @Test func stringDoublingBombHitsTheMemoryCap() throws {
+        let hostile = """
+            local s = "x"
+            while true do s = s .. s end --here
+        """
+        try expectHostileLayout(hostile, kind: .memory, contains: "memory limit", lineMarker: "--here")
+    }
+
+    @Test func pcallCannotSwallowTheMemoryStop() throws {
+        let hostile = """
+            local ok = pcall(string.rep, "x", 1 << 30)
+            local t = {} --here
+        """
+        try expectHostileLayout(hostile, kind: .memory, contains: "memory limit", lineMarker: "--here")
+    }
+
+    @Test func deepRecursionIsAStackOverflow() throws {
+        let hostile = """
+            local function down(n) return 1 + down(n + 1) end --here
+            down(1)
+        """
+        try expectHostileLayout(hostile, kind: .runtime, contains: "stack overflow", lineMarker: "--here")
+    }
+
+    @Test func recursionThroughCFunctionsIsACStackOverflow() throws {
+        let hostile = """
+            local t = setmetatable({}, {})
+            getmetatable(t).__index = function(self, k) return self[k] end --here
+            local x = t.anything
+        """
+        try expectHostileLayout(hostile, kind: .runtime, contains: "stack overflow", lineMarker: "--here")
+    }
+
+    @Test func endlessTailCallsRunOutOfBudget() throws {
+        let hostile = """
+            local function spin(n) return spin(n + 1) end --here
+            spin(1)
+        """
+        try expectHostileLayout(hostile, kind: .instructionBudget, contains: "instruction budget", lineMarker: "--here")
+    }
+
+    @Test func topLevelEndlessLoopFailsTheLoad() throws {
+        let fixture = try PolicyFixture(["policy.lua": "function layout() end\nwhile true do end\n"])
+        #expect { _ = try fixture.runtime(limits: PolicyLimits(instructionBudget: 50_000)) } throws: { error in
+            (error as? PolicyError)?.description == "policy.lua:2: load: instruction budget of 50000 instructions exceeded"
+        }
+    }
+}
+
+/// `error()` with any value becomes a readable message with the raising line.
+@Suite struct ErrorValueTests {
+    @Test func stringErrorsKeepTheirText() throws {
+        try expectHostileLayout("    error(\"out of ideas\") --here", kind: .runtime, contains: "layout: out of ideas",
+                                lineMarker: "--here")
+    }
+
+    @Test func errorLevelTwoPointsAtTheCaller() throws {
+        let prelude = "local function check(v) if not v then error(\"check failed\", 2) end end"
+        try expectHostileLayout("    check(false) --here", prelude: prelude, kind: .runtime, contains: "check failed",
+                                lineMarker: "--here")
+    }
+
+    @Test func tableErrorsAreDescribed() throws {
+        try expectHostileLayout("    error({code = 5}) --here", kind: .runtime, contains: "error object is a table value",
+                                lineMarker: "--here")
+    }
+
+    @Test func nilErrorsAreDescribed() throws {
+        try expectHostileLayout("    error(nil) --here", kind: .runtime, contains: "error object is nil", lineMarker: "--here")
+    }
+
+    @Test func numberAndBooleanErrorsAreDescribed() throws {
+        try expectHostileLayout("    error(42) --here", kind: .runtime, contains: "error object is a number (42)",
+                                lineMarker: "--here")
+        try expectHostileLayout("    error(false) --here", kind: .runtime, contains: "error object is a boolean (false)",
+                                lineMarker: "--here")
+    }
+
+    @Test func runtimeErrorsNameTheLine() throws {
+        try expectHostileLayout("    local n = nil + 1 --here", kind: .runtime, contains: "attempt to perform arithmetic on a nil value",
+                                lineMarker: "--here")
+    }
+}

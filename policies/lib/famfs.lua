@@ -1,0 +1,159 @@
+-- Shared helpers for famfs policies: sizes, configuration, device pools and fmap builders.
+-- Load with `local famfs = require("lib.famfs")` from a policy in the folder above.
+local famfs = {}
+
+famfs.KiB = 1024
+famfs.MiB = 1024 * 1024
+famfs.GiB = 1024 * famfs.MiB
+famfs.TiB = 1024 * famfs.GiB
+-- The interleave chunk and allocation unit the kernel maps with huge pages.
+famfs.CHUNK = 2 * famfs.MiB
+
+local suffixes = { K = famfs.KiB, M = famfs.MiB, G = famfs.GiB, T = famfs.TiB }
+
+-- Bytes in a size written as 4096, "2M", "64G" (powers of 1024); nil if it is not one.
+function famfs.parse_size(text)
+  if math.type(text) == "integer" then return text end
+  local digits, suffix = tostring(text):upper():match("^%s*(%d+)%s*([KMGT]?)I?B?%s*$")
+  if not digits then return nil end
+  return math.tointeger(digits) * (suffixes[suffix] or 1)
+end
+
+-- `n` rounded up to a multiple of `unit`.
+function famfs.round_up(n, unit)
+  return (n + unit - 1) // unit * unit
+end
+
+-- Chunks of `chunk` bytes a file of `size` bytes needs; an empty file still gets one.
+function famfs.chunks(size, chunk)
+  return math.max(1, (size + chunk - 1) // chunk)
+end
+
+-- config[name] as an integer within [low, high], or `default` when unset.
+function famfs.config_integer(name, default, low, high)
+  local value = config[name]
+  if value == nil then return default end
+  local n = math.tointeger(tonumber(value))
+  if n == nil or n < low or n > high then
+    error(("config.%s: %q is not an integer in %d..%d"):format(name, value, low, high), 2)
+  end
+  return n
+end
+
+-- config[name] as a byte size (K/M/G/T suffixes), or `default` when unset.
+function famfs.config_size(name, default)
+  local value = config[name]
+  if value == nil then return famfs.parse_size(default) end
+  local n = famfs.parse_size(value)
+  if n == nil then error(("config.%s: %q is not a size"):format(name, value), 2) end
+  return n
+end
+
+-- config[name] as one of `choices`, or `default` when unset.
+function famfs.config_choice(name, default, choices)
+  local value = config[name] or default
+  for _, choice in ipairs(choices) do
+    if value == choice then return value end
+  end
+  error(("config.%s: %q is not one of %s"):format(name, value, table.concat(choices, ", ")), 2)
+end
+
+-- The devices named by a pool spec such as "0-7,12" (0-based indices), or every device.
+function famfs.pool(devices, spec)
+  if spec == nil or spec == "" then return devices end
+  local pool = {}
+  for item in tostring(spec):gmatch("[^,%s]+") do
+    local first, last = item:match("^(%d+)%-(%d+)$")
+    first, last = tonumber(first or item), tonumber(last or item)
+    if first == nil or last == nil then error(("pool: %q is not an index or a range"):format(item), 2) end
+    for index = first, last do
+      local device = devices[index + 1]
+      if device == nil then error(("pool: device %d does not exist (%d devices)"):format(index, #devices), 2) end
+      pool[#pool + 1] = device
+    end
+  end
+  return pool
+end
+
+-- Up to `n` devices with at least `need` bytes free, taken round-robin from `pool`
+-- starting at position `start` (0-based).
+function famfs.pick_round_robin(pool, n, start, need)
+  local picked = {}
+  for k = 0, #pool - 1 do
+    local device = pool[(start + k) % #pool + 1]
+    if device.free >= need then
+      picked[#picked + 1] = device
+      if #picked == n then break end
+    end
+  end
+  return picked
+end
+
+-- Up to `n` distinct devices with at least `need` bytes free, drawn at random from `pool`.
+function famfs.pick_random(pool, n, need)
+  local candidates = {}
+  for _, device in ipairs(pool) do
+    if device.free >= need then candidates[#candidates + 1] = device end
+  end
+  local picked = {}
+  for k = 1, math.min(n, #candidates) do
+    local j = math.random(k, #candidates)
+    candidates[k], candidates[j] = candidates[j], candidates[k]
+    picked[k] = candidates[k]
+  end
+  return picked
+end
+
+-- An interleaved fmap: the file's chunks dealt round-robin over one strip per picked device.
+-- When no device was picked, allocating on the pool's first device reports the shortage.
+function famfs.interleave(file, picked, chunk, pool)
+  local chunks = famfs.chunks(file.size, chunk)
+  if #picked == 0 then picked = { pool[1] } end
+  local nstrips = math.min(#picked, chunks)
+  local strips = {}
+  for s = 0, nstrips - 1 do
+    local strip_chunks = (chunks - s + nstrips - 1) // nstrips
+    strips[s + 1] = alloc(picked[s + 1], strip_chunks * chunk, chunk)
+  end
+  return {
+    ext_type = "interleaved",
+    extents = { { nstrips = nstrips, chunk_size = chunk, nbytes = chunks * chunk, strips = strips } },
+  }
+end
+
+-- A layout function striping files over `width` devices of a pool with 2 MiB chunks.
+-- pick "round-robin" keeps a cursor advanced by each file's chunk count, so consecutive
+-- files' chunks are dealt over the pool as one sequence; "random" draws devices.
+function famfs.striper(width, pick)
+  local cursor = 0
+  return function(file, pool)
+    local chunks = famfs.chunks(file.size, famfs.CHUNK)
+    local n = math.min(width, #pool, chunks)
+    local need = (chunks + n - 1) // n * famfs.CHUNK
+    local picked
+    if pick == "random" then
+      picked = famfs.pick_random(pool, n, need)
+    else
+      picked = famfs.pick_round_robin(pool, n, cursor, need)
+      cursor = (cursor + chunks) % #pool
+    end
+    return famfs.interleave(file, picked, famfs.CHUNK, pool)
+  end
+end
+
+-- A simple fmap of one extent on the first device (in `devices` order) with room for it.
+function famfs.contiguous(file, devices)
+  local bytes = famfs.chunks(file.size, famfs.CHUNK) * famfs.CHUNK
+  local roomiest = devices[1]
+  for _, device in ipairs(devices) do
+    if device.free >= bytes then
+      local ok, extent = pcall(alloc, device, bytes)
+      if ok then return { ext_type = "simple", extents = { extent } } end
+    end
+    if device.free > roomiest.free then roomiest = device end
+  end
+  -- Nothing fits: let the allocator say so (the call fails with ENOSPC).
+  return { ext_type = "simple", extents = { alloc(roomiest, bytes) } }
+end
+
+return famfs
