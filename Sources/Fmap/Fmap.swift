@@ -74,6 +74,18 @@ public struct Fmap: Hashable, Sendable {
         }
     }
 
+    /// One line for logs: the form, and which devices hold the bytes.
+    public var summary: String {
+        let devices = Set(claimedRanges.map(\.device)).sorted().map(String.init).joined(separator: ",")
+        switch extents {
+        case .simple(let list):
+            return "\(list.count) simple extent(s) on device(s) \(devices)"
+        case .interleaved(let list):
+            let strips = list.map { "\($0.strips.count) strips of \($0.chunkSize >> 10) KiB chunks" }.joined(separator: "; ")
+            return "interleaved, \(strips), on device(s) \(devices)"
+        }
+    }
+
     /// Total device bytes claimed, which may exceed `fileSize` by allocation rounding.
     public var allocatedBytes: UInt64 {
         claimedRanges.reduce(0) { $0 &+ $1.length }

@@ -82,7 +82,7 @@ extension FileSystem {
                         throw NamespaceError(error.errno, "\(error)")
                     }
                     state.namespace.setContent(.dax(fmap, FmapResolver(fmap)), of: id, now: now())
-                    logger.info("allocated /\(path): \(size) bytes in \(fmap.extents.count) extent(s)")
+                    logger.info("allocated /\(path): \(size) bytes, \(fmap.summary)")
                     return nil
                 } catch {
                     return error

@@ -98,6 +98,7 @@ struct PolicyMountTests {
             try policyFactory("\(folder)/picky.lua", devices: paths, log: log)
         })
         defer { fs.close() }
+        let freeBefore = try freeBytes(fs.mountpoint)
         for name in ["broken.bin", "misaligned.bin"] {
             let file = try FileDescriptor.open(FilePath(fs.path(name)), .readWrite, options: .create, permissions: .ownerReadWrite)
             defer { try? file.close() }
@@ -105,9 +106,17 @@ struct PolicyMountTests {
         }
         #expect(log.messages.contains { $0.contains("picky.lua:3: layout: ") && $0.contains("no layout for /broken.bin") })
         #expect(log.messages.contains { $0.contains("picky.lua") && $0.contains("extents[0].offset") })
+        #expect(try freeBytes(fs.mountpoint) == freeBefore, "nothing stays allocated after a refused layout")
         // Other files still get memory, and the refused ones can try again.
         try writeFile(fs.path("fine.bin"), size: 2 << 20, data: [42])
         #expect(try readFile(fs.path("fine.bin")).first == 42)
         #expect(try FileManager.default.attributesOfItem(atPath: fs.path("broken.bin"))[.size] as? Int == 0)
     }
+}
+
+/// Free bytes `statvfs` reports for the file system at `path`.
+func freeBytes(_ path: String) throws -> UInt64 {
+    var info = statvfs()
+    guard statvfs(path, &info) == 0 else { throw Errno(rawValue: errno) }
+    return UInt64(info.f_bfree) * UInt64(info.f_frsize)
 }
