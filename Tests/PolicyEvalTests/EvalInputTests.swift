@@ -1,0 +1,62 @@
+import Foundation
+import PolicyEval
+import Testing
+
+@Suite struct EvalInputTests {
+    @Test func assignmentsSplitAtTheLastEquals() throws {
+        #expect(try EvalInput.assignment("/dev/dax0.0=64G") == ("/dev/dax0.0", 64 << 30))
+        #expect(try EvalInput.assignment("/data/a=b=2M") == ("/data/a=b", 2 << 20))
+        #expect(throws: EvalInputError.self) { try EvalInput.assignment("/dev/dax0.0") }
+        #expect(throws: EvalInputError.self) { try EvalInput.assignment("/dev/dax0.0=lots") }
+    }
+
+    @Test func yamlDescribesDevicesFilesConfigAndPolicy() throws {
+        let yaml = """
+            policy: ../policies/stripe.lua
+            reserve: 8M
+            config:
+              width: 4
+              pick: random
+            devices:
+              - { path: "/dev/dax{n}.0", size: 64G, count: 3 }
+              - path: /dev/dax9.0
+                size: 1073741824
+            files:
+              - { path: /data/a, size: 10M, uid: 1000, gid: 100, mode: "0600" }
+              - { path: "/data/many{n}", size: 1K, count: 2 }
+            """
+        let input = try EvalInput.parse(yaml: yaml, folder: "/work/examples")
+        #expect(input.policyPath == "/work/examples/../policies/stripe.lua")
+        #expect(input.reservedBytes == 8 << 20)
+        #expect(input.config == ["width": "4", "pick": "random"])
+        #expect(input.devices.map(\.path) == ["/dev/dax0.0", "/dev/dax1.0", "/dev/dax2.0", "/dev/dax9.0"])
+        #expect(input.devices.map(\.size) == [64 << 30, 64 << 30, 64 << 30, 1 << 30])
+        #expect(input.files == [
+            .init(path: "/data/a", size: 10 << 20, uid: 1000, gid: 100, mode: 0o100600),
+            .init(path: "/data/many0", size: 1024), .init(path: "/data/many1", size: 1024),
+        ])
+    }
+
+    @Test func jsonIsAcceptedToo() throws {
+        let json = #"{"devices": [{"path": "/dev/dax0.0", "size": "2G"}], "files": [{"path": "/a", "size": 5}]}"#
+        let input = try EvalInput.parse(yaml: json, folder: ".")
+        #expect(input.devices == [.init(path: "/dev/dax0.0", size: 2 << 30)])
+        #expect(input.files == [.init(path: "/a", size: 5)])
+    }
+
+    @Test func badSizesAreReported() throws {
+        #expect { try EvalInput.parse(yaml: "devices:\n  - { path: /d, size: huge }\n", folder: ".") } throws: {
+            ($0 as? EvalInputError)?.description.contains("'huge' is not a size") == true
+        }
+    }
+
+    @Test func bundledExampleInputsParse() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let path = url.path + "/examples/eval-16-devices.yaml"
+        let input = try EvalInput.parse(yaml: try String(contentsOfFile: path, encoding: .utf8), folder: url.path + "/examples")
+        #expect(input.devices.count == 16)
+        let report = PolicyEvaluator.evaluate(policyPath: try #require(input.policyPath), input: input)
+        #expect(report.valid, "\(report.text(policy: "example"))")
+    }
+}

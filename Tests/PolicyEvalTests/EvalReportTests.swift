@@ -1,0 +1,89 @@
+import Foundation
+import Policy
+import PolicyEval
+import Testing
+
+@Suite struct EvalReportTests {
+    @Test func jsonHasTheContractShape() throws {
+        let input = EvalInput(devices: evalDevices(2, size: 1 << 30),
+                              files: [.init(path: "/a", size: 3 << 20), .init(path: "/b", size: 1 << 20, mode: 0o600)])
+        let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/contiguous.lua", input: input)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        #expect(object["valid"] as? Bool == true)
+        let devices = try #require(object["devices"] as? [[String: Any]])
+        #expect(devices.count == 2)
+        #expect(Set(devices[0].keys) == ["index", "path", "size", "used"])
+        #expect(devices[0]["used"] as? Int == 6 << 20)
+        let files = try #require(object["files"] as? [[String: Any]])
+        #expect(Set(files[0].keys) == ["path", "size", "mode", "placement", "fmap", "error"])
+        #expect(files[0]["error"] is NSNull)
+        #expect(files[1]["mode"] as? Int == 0o100600)
+        let fmap = try #require(files[0]["fmap"] as? [String: Any])
+        #expect(fmap["ext_type"] as? String == "simple")
+        #expect(fmap["file_size"] as? Int == 3 << 20)
+        let extents = try #require(fmap["extents"] as? [[String: Any]])
+        #expect(extents.count == 1)
+        #expect(extents[0]["dev"] as? Int == 0 && extents[0]["offset"] as? Int == 0 && extents[0]["length"] as? Int == 4 << 20)
+    }
+
+    @Test func interleavedExtentsUseTheContractKeys() throws {
+        let input = EvalInput(devices: evalDevices(4, size: 1 << 30), files: [.init(path: "/a", size: 7 << 20)])
+        let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/stripe.lua", input: input)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        let file = try #require((object["files"] as? [[String: Any]])?.first)
+        let extent = try #require(((file["fmap"] as? [String: Any])?["extents"] as? [[String: Any]])?.first)
+        #expect(Set(extent.keys) == ["nstrips", "chunk_size", "nbytes", "strips"])
+        #expect(extent["nstrips"] as? Int == 4)
+        let strips = try #require(extent["strips"] as? [[String: Any]])
+        #expect(Set(strips[0].keys) == ["dev", "offset", "length"])
+    }
+
+    @Test func failedFilesCarryTheirErrorAndMakeTheReportInvalid() throws {
+        let policy = try writePolicy("""
+            function layout(file, devices)
+              if file.path == "/bad" then error("refused") end
+              return { ext_type = "simple", extents = { alloc(0, file.size) } }
+            end
+            """)
+        let input = EvalInput(devices: evalDevices(1, size: 1 << 30),
+                              files: [.init(path: "/bad", size: 1), .init(path: "/good", size: 1)])
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: input)
+        #expect(!report.valid)
+        #expect(report.files[0].error == "policy.lua:2: layout: refused")
+        #expect(report.files[0].fmap == nil)
+        #expect(report.files[1].error == nil)
+        #expect(report.text(policy: policy).contains("/bad 1: ERROR policy.lua:2: layout: refused"))
+        #expect(report.text(policy: policy).contains("invalid: 1 of 2 files failed"))
+    }
+
+    @Test func aPolicyThatDoesNotLoadFailsEveryFile() throws {
+        let policy = try writePolicy("function layout(\n")
+        let input = EvalInput(devices: evalDevices(1, size: 1 << 30), files: [.init(path: "/a", size: 1)])
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: input)
+        #expect(!report.valid)
+        #expect(report.loadError?.hasPrefix("policy.lua:2: load:") == true)
+        #expect(report.files[0].error == report.loadError)
+    }
+
+    @Test func textReportShowsDecisionsUsageAndBalance() throws {
+        let input = EvalInput(devices: evalDevices(2, size: 1 << 30),
+                              files: [.init(path: "/data/a", size: 8 << 20), .init(path: "/scratch/x", size: 8 << 20)])
+        let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/mixed.lua", input: input)
+        let text = report.text(policy: "mixed.lua")
+        #expect(text.contains("/data/a 8M: dax interleaved 2x2M [0:0x0+4M 1:0x0+4M]"))
+        #expect(text.contains("/scratch/x 8M: passthrough /var/lib/famfs-policyd/backing/scratch/x"))
+        #expect(text.contains("0 /dev/dax0.0: 4M of 1G used (0.4%)"))
+        #expect(text.contains("balance: most and least used devices differ by 0"))
+        #expect(text.hasSuffix("valid: every file got a valid placement (2 files)"))
+    }
+
+    @Test func reservedBytesAreNeverAllocated() throws {
+        let input = EvalInput(devices: evalDevices(1, size: 1 << 30), files: [.init(path: "/a", size: 1)], reservedBytes: 8 << 20)
+        let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/contiguous.lua", input: input)
+        guard case .simple(let extents) = report.files[0].fmap?.extents else {
+            Issue.record("no simple fmap")
+            return
+        }
+        #expect(extents[0].offset == 8 << 20)
+    }
+}
