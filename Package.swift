@@ -50,11 +50,13 @@ let package = Package(
         .target(name: "PolicyEval", dependencies: [
             "Policy", "Fmap", "Allocation", .product(name: "Yams", package: "Yams"),
         ]),
+        // System calls the Glibc module lacks (extended attributes).
+        .target(name: "CSystemExtras"),
         // libfuse3's mount helper and the /dev/fuse ioctls (macros Swift cannot import).
         .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
         // The FUSE server: channels, the message loop, the namespace and the operation handlers.
         .target(name: "Server", dependencies: [
-            "CFuse", "FuseWire", "Fmap", "Allocation", "Devices", "Metadata", "Policy", "WireBytes",
+            "CFuse", "CSystemExtras", "FuseWire", "Fmap", "Allocation", "Devices", "Metadata", "Policy", "WireBytes",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),

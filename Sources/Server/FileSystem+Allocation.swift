@@ -9,6 +9,17 @@ import SystemPackage
 extension FileSystem {
     func setattr(_ unique: UInt64, _ id: UInt64, _ arguments: SetattrArguments, caller: InHeader,
                  layout: any WorkerPolicy) -> Response {
+        if let node = state.withLock({ $0.namespace[id] }), let backing = node.backing {
+            do throws(NamespaceError) {
+                guard !arguments.valid.contains(.size) || state.withLock({ $0.commits[id] == nil }) else {
+                    throw NamespaceError(.resourceBusy, "the file is being committed to DAX")
+                }
+                try setattrPassthrough(backing, arguments)
+            } catch {
+                return refuse(unique, "setattr of \(backing)", error)
+            }
+            return .reply(unique, AttributesReply(validity: validity, attributes: attributes(of: node)))
+        }
         if arguments.valid.contains(.size) {
             if let error = setSize(id, to: arguments.size, caller: caller, layout: layout) {
                 return refuse(unique, "truncate of node \(id) to \(arguments.size)", error)
@@ -40,6 +51,12 @@ extension FileSystem {
 
     func fallocate(_ unique: UInt64, _ id: UInt64, _ arguments: FallocateArguments, caller: InHeader,
                    layout: any WorkerPolicy) -> Response {
+        if let backing = state.withLock({ $0.namespace[id]?.backing }) {
+            guard let file = openFiles[arguments.fileHandle] else { return .error(unique, .badFileDescriptor) }
+            guard arguments.mode == 0 else { return .error(unique, .notSupported) }
+            let result = posix_fallocate(file.descriptor.rawValue, off_t(arguments.offset), off_t(arguments.length))
+            return result == 0 ? .ok(unique) : refuse(unique, "fallocate of \(backing)", NamespaceError(Errno(rawValue: result), "fallocate"))
+        }
         guard arguments.mode == 0 else { return .error(unique, .notSupported) }
         let (end, overflow) = arguments.offset.addingReportingOverflow(arguments.length)
         guard !overflow else { return .error(unique, .fileTooLarge) }
@@ -63,14 +80,15 @@ extension FileSystem {
             case .file(.dax(let fmap, _)):
                 if fmap.fileSize == size { return nil }
                 return NamespaceError(.notPermitted, "/\(path) is a DAX file of \(fmap.fileSize) bytes; famfs files keep the size they were allocated with")
+            case .file(.passthrough):
+                return NamespaceError(.invalidArgument, "/\(path) is a passthrough file; its size is its staged file's")
             case .file(.unallocated):
                 if size == 0 { return nil }
                 guard !node.readOnly else { return NamespaceError(.readOnlyFileSystem, "/\(path) is read-only") }
                 let facts = FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode)
-                // The policy allocates from a snapshot; appending the entry claims the same ranges in
-                // the image, so on any failure before that nothing stays allocated. Allocation only
-                // happens under this lock, so the snapshot cannot go stale.
-                var allocation = image.allocation
+                // The policy allocates from a copy, which replaces the state only once the entry is
+                // in the log: on any failure before that nothing stays allocated.
+                var allocation = state.allocation
                 do throws(NamespaceError) {
                     let recordedPath = try relativePath(path)
                     let fmap = try layout.layout(facts, allocation: &allocation).asRecorded
@@ -81,6 +99,7 @@ extension FileSystem {
                     } catch {
                         throw NamespaceError(error.errno, "\(error)")
                     }
+                    state.allocation = allocation
                     state.namespace.setContent(.dax(fmap, FmapResolver(fmap)), of: id, now: now())
                     logger.info("allocated /\(path): \(size) bytes, \(fmap.summary)")
                     return nil
@@ -103,3 +122,7 @@ extension FileSystem {
         }
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -10,6 +10,7 @@ extension FileSystem {
             switch state.namespace[id]?.kind {
             case .file(.dax(_, let resolver))?: return .success(resolver)
             case .file(.unallocated)?: return .success(nil)
+            case .file(.passthrough)?: return .failure(NamespaceError(.badFileDescriptor, "node \(id) is a passthrough file read without its handle"))
             case .directory?: return .failure(NamespaceError(.isDirectory, "node \(id) is a directory"))
             case nil: return .failure(NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone"))
             }

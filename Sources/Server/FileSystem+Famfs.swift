@@ -12,13 +12,18 @@ extension FileSystem {
     /// Why this file system cannot promise a valid fmap for every regular file under
     /// `profile` (the kernel fails an open whose GET_FMAP fails), or nil when it can.
     public func famfsObstacle(_ profile: KernelProfile) -> String? {
-        state.withLock { state -> String? in
+        if let staging {
+            return "passthrough files are possible (--staging \(staging.path)), and the kernel cannot open them"
+        }
+        return state.withLock { state -> String? in
             for node in state.namespace.nodes.values {
                 guard case .file(let content) = node.kind else { continue }
                 let path = "/" + state.namespace.relativePath(of: node.id)
                 switch content {
                 case .unallocated:
                     return "\(path) has no memory yet, and the kernel cannot open a file without an fmap"
+                case .passthrough:
+                    return "\(path) is a passthrough file"
                 case .dax(let fmap, _):
                     do {
                         try wireForm(of: fmap, for: profile).validate(limits: profile.fmapLimits, deviceSizes: deviceSizes)

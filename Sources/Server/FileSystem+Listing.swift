@@ -7,6 +7,12 @@ import SystemPackage
 extension FileSystem {
     static let fmapAttribute = "user.famfs.fmap"
     static let modeAttribute = "user.famfs.mode"
+    /// Setting it (any value) commits a passthrough file to DAX; the call returns when done.
+    static let commitAttribute = "user.famfs.commit"
+    /// During a commit: "copied total" in bytes.
+    static let progressAttribute = "user.famfs.commit_progress"
+    /// On the root: request counters as JSON.
+    static let statsAttribute = "user.famfs.stats"
 
     /// Entries are ".", "..", then children by name; entry i carries offset i + 1 so the
     /// kernel can resume after it.
@@ -32,7 +38,7 @@ extension FileSystem {
 
     func statfs(_ unique: UInt64) -> Response {
         let (free, files) = state.withLock { state in
-            (image.allocation.devices.reduce(0) { $0 + $1.freeBytes }, state.namespace.nodes.count)
+            (state.allocation.devices.reduce(0) { $0 + $1.freeBytes }, state.namespace.nodes.count)
         }
         let total = devices.reduce(0) { $0 + $1.size }
         let blockSize = UInt64(FmapLimits.kib4)
@@ -42,20 +48,37 @@ extension FileSystem {
     }
 
     /// `user.famfs.fmap`: the fmap as JSON (the shape `famfs-policy eval --json` prints);
-    /// `user.famfs.mode`: "dax" for every regular file (passthrough files come later).
+    /// `user.famfs.mode`: "dax" or "passthrough"; `user.famfs.commit_progress` while a commit
+    /// runs; `user.famfs.stats` on the root.
     func getxattr(_ unique: UInt64, _ id: UInt64, name: String, size: UInt32) -> Response {
-        guard let node = state.withLock({ $0.namespace[id] }) else { return .error(unique, .noSuchFileOrDirectory) }
+        guard let (node, progress) = state.withLock({ s in s.namespace[id].map { ($0, s.commits[id]) } }) else {
+            return .error(unique, .noSuchFileOrDirectory)
+        }
         let value: [UInt8]
         switch (name, node.kind) {
         case (Self.fmapAttribute, .file(.dax(let fmap, _))):
             guard let json = try? JSONEncoder.fmapEncoder.encode(fmap) else { return .error(unique, .ioError) }
             value = Array(json)
+        case (Self.modeAttribute, .file(.passthrough)):
+            value = Array("passthrough".utf8)
         case (Self.modeAttribute, .file):
             value = Array("dax".utf8)
+        case (Self.progressAttribute, .file) where progress != nil:
+            value = Array("\(progress!.copied) \(progress!.total)".utf8)
+        case (Self.statsAttribute, _) where id == Namespace.rootID:
+            guard let json = try? JSONEncoder.fmapEncoder.encode(counters.snapshot) else { return .error(unique, .ioError) }
+            value = Array(json)
         default:
             return .error(unique, .noData)
         }
         return sized(unique, value, requested: size)
+    }
+
+    /// `user.famfs.commit` on a passthrough file commits it to DAX before answering.
+    func setxattr(_ unique: UInt64, _ id: UInt64, name: String, context: WorkerContext) -> Response {
+        guard name == Self.commitAttribute else { return .error(unique, .notSupported) }
+        if let error = commit(id, context: context) { return refuse(unique, "commit of node \(id)", error) }
+        return .ok(unique)
     }
 
     func listxattr(_ unique: UInt64, _ id: UInt64, size: UInt32) -> Response {
@@ -65,6 +88,7 @@ extension FileSystem {
             if case .dax = content { names.append(Self.fmapAttribute) }
             names.append(Self.modeAttribute)
         }
+        if id == Namespace.rootID { names.append(Self.statsAttribute) }
         return sized(unique, names.flatMap { Array($0.utf8) + [0] }, requested: size)
     }
 

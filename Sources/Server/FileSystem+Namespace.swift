@@ -1,6 +1,7 @@
 import Fmap
 import FuseWire
 import Metadata
+import Policy
 import SystemPackage
 
 /// Names, attributes and tree changes.
@@ -21,6 +22,15 @@ extension FileSystem {
             linkCount = 2 + UInt32(state.withLock { $0.namespace.subdirectoryCount(of: node.id) })
         } else {
             linkCount = 1
+        }
+        if let backing = node.backing, let staged = try? stagedStatus(backing) {
+            return Attributes(inode: node.id, size: UInt64(staged.st_size), blocks: UInt64(staged.st_blocks),
+                              atime: UInt64(staged.st_atim.tv_sec), mtime: UInt64(staged.st_mtim.tv_sec),
+                              ctime: UInt64(staged.st_ctim.tv_sec),
+                              atimeNanoseconds: UInt32(staged.st_atim.tv_nsec), mtimeNanoseconds: UInt32(staged.st_mtim.tv_nsec),
+                              ctimeNanoseconds: UInt32(staged.st_ctim.tv_nsec),
+                              mode: Self.regularType | (UInt32(staged.st_mode) & 0o7777), linkCount: 1,
+                              uid: staged.st_uid, gid: staged.st_gid, blockSize: UInt32(FmapLimits.kib4))
         }
         let allocated = node.fmap?.allocatedBytes ?? 0
         return Attributes(inode: node.id, size: node.size, blocks: allocated / 512,
@@ -63,7 +73,10 @@ extension FileSystem {
         }
     }
 
-    func create(_ unique: UInt64, parent: UInt64, name: String, _ arguments: CreateArguments, caller: InHeader) -> Response {
+    /// CREATE: the policy's `placement` decides (when there is a staging directory) whether
+    /// the new file is DAX — memory comes with its first size — or a staged passthrough file.
+    func create(_ unique: UInt64, parent: UInt64, name: String, _ arguments: CreateArguments, caller: InHeader,
+                context: WorkerContext) -> Response {
         if let profile = famfsProfile {
             return refuse(unique, "create \(name)", NamespaceError(.notPermitted,
                 "the \(profile) kernel maps files itself and cannot open a file before it has memory"))
@@ -72,17 +85,32 @@ extension FileSystem {
         let result = state.withLock { state -> Result<Node, NamespaceError> in
             do throws(NamespaceError) {
                 try checkWritableDirectory(parent, in: state.namespace, adding: name)
-                return .success(try state.namespace.add(name: name, parent: parent, kind: .file(.unallocated),
+                let path = joined(state.namespace.relativePath(of: parent), name)
+                var content = FileContent.unallocated
+                if staging != nil {
+                    let facts = FileFacts(path: "/" + path, size: 0, uid: caller.uid, gid: caller.gid, mode: mode)
+                    if case .passthrough(let backing) = try context.policy.placement(facts) {
+                        try createStaged(backing, mountPath: path, mode: mode)
+                        content = .passthrough(backing: backing)
+                    }
+                }
+                return .success(try state.namespace.add(name: name, parent: parent, kind: .file(content),
                                                         mode: mode, uid: caller.uid, gid: caller.gid, now: now()))
             } catch {
                 return .failure(error)
             }
         }
+        let node: Node
         switch result {
-        case .success(let node):
+        case .success(let created): node = created
+        case .failure(let error): return refuse(unique, "create \(name)", error)
+        }
+        guard node.backing != nil else {
             return .bytes(unique, entryReply(for: node).encoded + OpenReply(fileHandle: 0).encoded)
-        case .failure(let error):
-            return refuse(unique, "create \(name)", error)
+        }
+        switch openStaged(node, flags: arguments.flags, context: context) {
+        case .success(let open): return .bytes(unique, entryReply(for: node).encoded + open.encoded)
+        case .failure(let error): return refuse(unique, "create \(name)", error)
         }
     }
 
@@ -96,7 +124,15 @@ extension FileSystem {
             if directory != node.isDirectory {
                 return .failure(NamespaceError(directory ? .notDirectory : .isDirectory, "\(name) is the wrong kind of node"))
             }
-            guard case .file(.unallocated) = node.kind else {
+            switch node.kind {
+            case .file(.unallocated):
+                break
+            case .file(.passthrough(let backing)):
+                guard state.commits[node.id] == nil else {
+                    return .failure(NamespaceError(.resourceBusy, "\(name) is being committed to DAX"))
+                }
+                do throws(NamespaceError) { try removeStaged(backing) } catch { return .failure(error) }
+            default:
                 return .failure(NamespaceError(.notPermitted, "\(state.namespace.relativePath(of: node.id)) is recorded in the famfs log, which cannot record removals"))
             }
             state.namespace.remove(node.id)
@@ -113,7 +149,7 @@ extension FileSystem {
             guard let node = state.namespace.child(of: parent, named: oldName) else {
                 return .failure(NamespaceError(.noSuchFileOrDirectory, "\(oldName) does not exist"))
             }
-            guard case .file(.unallocated) = node.kind else {
+            guard node.isMovable, state.commits[node.id] == nil else {
                 return .failure(NamespaceError(.notPermitted, "\(state.namespace.relativePath(of: node.id)) is recorded in the famfs log, which cannot record renames"))
             }
             guard flags == 0 || flags == 1 else {
@@ -121,13 +157,15 @@ extension FileSystem {
             }
             do throws(NamespaceError) {
                 try checkWritableDirectory(newParent, in: state.namespace, adding: nil)
-                if let existing = state.namespace.child(of: newParent, named: newName) {
-                    guard flags == 0, case .file(.unallocated) = existing.kind else {
+                if let existing = state.namespace.child(of: newParent, named: newName), existing.id != node.id {
+                    guard flags == 0, existing.isMovable, state.commits[existing.id] == nil else {
                         throw NamespaceError(flags == 1 ? .fileExists : .notPermitted, "\(newName) exists and cannot be replaced")
                     }
+                    if let backing = existing.backing { try removeStaged(backing) }
                     state.namespace.remove(existing.id)
                 }
                 try state.namespace.move(node.id, to: newParent, name: newName, now: now())
+                if let backing = node.backing { try retag(backing, mountPath: state.namespace.relativePath(of: node.id)) }
                 return .success(())
             } catch {
                 return .failure(error)

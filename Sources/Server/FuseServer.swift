@@ -73,6 +73,12 @@ public final class FuseServer: Sendable {
                 try channel.send(Reply.status(unique: request.unique, errno: Errno.protocolNotSupported.rawValue))
                 throw ServeError(description: error.description)
             }
+            if fileSystem.staging != nil, offer.capabilities.contains(.passthrough) {
+                reply.capabilities.insert(.passthrough)
+                reply.maxStackDepth = 1
+                fileSystem.kernelPassthrough.withLock { $0 = true }
+                logger.info("FUSE_PASSTHROUGH accepted: the kernel reads and writes passthrough files itself")
+            }
             if let profile = famfsProfile(for: offer, on: channel) {
                 reply.capabilities.insert(profile.capability)
                 reply.capabilities.insert(.initExt)
@@ -134,7 +140,7 @@ public final class FuseServer: Sendable {
         let response: Response
         do {
             let request = try codec.decode(message)
-            response = fileSystem.handle(request, layout: layout)
+            response = fileSystem.handle(request, context: WorkerContext(policy: layout, channel: channel))
         } catch {
             guard message.count >= InHeader.wireSize, let header = try? InHeader.decode(message.prefix(InHeader.wireSize)) else {
                 logger.error("dropped a message too short to answer (\(message.count) bytes): \(error)")

@@ -82,21 +82,29 @@ final class LuaWorkerPolicy: WorkerPolicy {
     }
 
     func layout(_ file: FileFacts, allocation: inout AllocationState) throws(NamespaceError) -> Fmap {
-        refresh()
         let allocator = AllocationStateAllocator(state: allocation)
-        do {
-            let fmap = try runtime.layout(for: file, allocator: allocator)
-            allocation = allocator.state
-            return fmap
-        } catch {
-            throw NamespaceError(Errno(rawValue: error.errno), error.description)
-        }
+        let fmap = try run { runtime throws(PolicyError) in try runtime.layout(for: file, allocator: allocator) }
+        allocation = allocator.state
+        return fmap
     }
 
     func resolveDevice(_ index: UInt32, devicePath: String) throws(NamespaceError) -> String {
+        try run { runtime throws(PolicyError) in try runtime.resolveDevice(index) }
+    }
+
+    func placement(_ file: FileFacts) throws(NamespaceError) -> Placement {
+        try run { runtime throws(PolicyError) in try runtime.placement(for: file) }
+    }
+
+    func shouldCommitOnRelease(_ file: FileFacts) throws(NamespaceError) -> Bool {
+        try run { runtime throws(PolicyError) in try runtime.shouldCommitOnRelease(file) }
+    }
+
+    /// Runs a hook on the current policy, turning its error into the errno the kernel gets.
+    private func run<T>(_ hook: (PolicyRuntime) throws(PolicyError) -> T) throws(NamespaceError) -> T {
         refresh()
         do {
-            return try runtime.resolveDevice(index)
+            return try hook(runtime)
         } catch {
             throw NamespaceError(Errno(rawValue: error.errno), error.description)
         }

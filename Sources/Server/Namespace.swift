@@ -7,6 +7,9 @@ public enum FileContent: Sendable {
     case unallocated
     /// Device memory described by an fmap (famfs's only kind of file).
     case dax(Fmap, FmapResolver)
+    /// A regular file in the staging directory (path relative to it), read and written
+    /// freely until it is committed to DAX.
+    case passthrough(backing: String)
 }
 
 /// One inode of the mounted tree.
@@ -35,6 +38,20 @@ public struct Node: Sendable {
 
     public var fmap: Fmap? {
         if case .file(.dax(let fmap, _)) = kind { return fmap }
+        return nil
+    }
+
+    /// Whether the node can be renamed or replaced: nothing of it is in the famfs log.
+    public var isMovable: Bool {
+        switch kind {
+        case .file(.unallocated), .file(.passthrough): return true
+        default: return false
+        }
+    }
+
+    /// The staged file behind a passthrough file.
+    public var backing: String? {
+        if case .file(.passthrough(let backing)) = kind { return backing }
         return nil
     }
 

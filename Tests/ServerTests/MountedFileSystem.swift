@@ -87,11 +87,19 @@ func withMountedFileSystem(deviceCount: Int = 2, layout: @escaping WorkerPolicyF
     try body(fileSystem)
 }
 
-/// A policy for server tests that are not about policies: one contiguous extent on the
-/// device with the most free space, and devices named by the paths the daemon opened.
-final class ContiguousLayout: WorkerPolicy {
-    func resolveDevice(_ index: UInt32, devicePath: String) throws(NamespaceError) -> String { devicePath }
+/// Test policies that place every file on DAX, never commit, and name devices by the paths
+/// the daemon opened; each supplies its own layout.
+protocol DaxOnlyPolicy: WorkerPolicy {}
 
+extension DaxOnlyPolicy {
+    func resolveDevice(_ index: UInt32, devicePath: String) throws(NamespaceError) -> String { devicePath }
+    func placement(_ file: FileFacts) throws(NamespaceError) -> Placement { .dax }
+    func shouldCommitOnRelease(_ file: FileFacts) throws(NamespaceError) -> Bool { false }
+}
+
+/// A policy for server tests that are not about policies: one contiguous extent on the
+/// device with the most free space.
+final class ContiguousLayout: DaxOnlyPolicy {
     func layout(_ file: FileFacts, allocation: inout AllocationState) throws(NamespaceError) -> Fmap {
         let device = allocation.devices.indices.max { allocation.devices[$0].freeBytes < allocation.devices[$1].freeBytes } ?? 0
         do {
@@ -104,9 +112,7 @@ final class ContiguousLayout: WorkerPolicy {
 }
 
 /// A policy for server tests that need interleaving: one strip per device, 2 MiB chunks.
-final class StripedLayout: WorkerPolicy {
-    func resolveDevice(_ index: UInt32, devicePath: String) throws(NamespaceError) -> String { devicePath }
-
+final class StripedLayout: DaxOnlyPolicy {
     func layout(_ file: FileFacts, allocation: inout AllocationState) throws(NamespaceError) -> Fmap {
         let chunk = FmapLimits.mib2
         let count = UInt64(allocation.devices.count)

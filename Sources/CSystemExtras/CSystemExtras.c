@@ -1,0 +1,2 @@
+// Headers only: the functions are libc's.
+#include "CSystemExtras.h"

@@ -1,0 +1,179 @@
+import CFuse
+import FuseWire
+import Policy
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Passthrough files: regular files in the staging directory that the kernel reads and writes
+/// itself (FUSE passthrough) or, where it cannot, that the daemon forwards I/O to.
+extension FileSystem {
+    var passthroughInKernel: Bool { kernelPassthrough.withLock { $0 } }
+
+    /// Facts for the policy about a node, its size read from the staged file when it has one.
+    func facts(of node: Node, path: String) -> FileFacts {
+        let size = node.backing.flatMap { try? UInt64(stagedStatus($0).st_size) } ?? node.size
+        return FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode)
+    }
+
+    /// Creates the staged file for a new passthrough node.
+    func createStaged(_ backing: String, mountPath: String, mode: UInt32) throws(NamespaceError) {
+        guard let staging else {
+            throw NamespaceError(.invalidArgument, "the policy placed /\(mountPath) as passthrough, but the daemon runs without --staging")
+        }
+        do {
+            try staging.create(backing, mountPath: mountPath, mode: mode).close()
+        } catch let error as StagingArea.StagingError {
+            throw NamespaceError(error.errno, error.description)
+        } catch {
+            throw NamespaceError(.ioError, "\(error)")
+        }
+    }
+
+    /// Opens a passthrough file: registered with the kernel when it does passthrough I/O.
+    func openPassthrough(_ unique: UInt64, _ node: Node, flags: UInt32, context: WorkerContext) -> Response {
+        switch openStaged(node, flags: flags, context: context) {
+        case .success(let reply): return .reply(unique, reply)
+        case .failure(let error): return refuse(unique, "open of node \(node.id)", error)
+        }
+    }
+
+    /// The open reply for a passthrough file, with a new handle on its staged file.
+    func openStaged(_ node: Node, flags: UInt32, context: WorkerContext) -> Result<OpenReply, NamespaceError> {
+        guard let backing = node.backing, let staging else { return .failure(NamespaceError(.ioError, "not a passthrough file")) }
+        let accessMode = Int32(flags) & O_ACCMODE
+        let writable = accessMode != O_RDONLY
+        if writable, state.withLock({ $0.commits[node.id] != nil }) {
+            return .failure(NamespaceError(.resourceBusy, "the file is being committed to DAX"))
+        }
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try staging.open(backing, flags: accessMode | (Int32(flags) & (O_TRUNC | O_APPEND)))
+        } catch {
+            return .failure(NamespaceError(error.errno, error.description))
+        }
+        var backingID: Int32?
+        if passthroughInKernel {
+            let id = cfuse_ioctl_backing_open(context.channel.descriptor.rawValue, descriptor.rawValue)
+            if id > 0 {
+                backingID = id
+            } else {
+                logger.warning("FUSE_DEV_IOC_BACKING_OPEN for \(backing) failed (\(Errno(rawValue: errno))); forwarding its I/O instead")
+            }
+        }
+        let handle = openFiles.add(OpenFile(node: node.id, descriptor: descriptor, backingID: backingID, writable: writable))
+        guard let backingID else { return .success(OpenReply(fileHandle: handle)) }
+        return .success(OpenReply(fileHandle: handle, flags: .passthrough, backingID: backingID))
+    }
+
+    /// READ of a passthrough file the kernel could not do itself.
+    func readForwarded(_ unique: UInt64, _ file: OpenFile, _ arguments: ReadArguments) -> Response {
+        counters.add("passthrough_reads_forwarded")
+        var buffer = [UInt8](repeating: 0, count: Int(arguments.size))
+        do {
+            let count = try buffer.withUnsafeMutableBytes { try file.descriptor.read(fromAbsoluteOffset: Int64(arguments.offset), into: $0) }
+            return .bytes(unique, buffer.prefix(count))
+        } catch {
+            return .error(unique, (error as? Errno) ?? .ioError)
+        }
+    }
+
+    /// WRITE to a passthrough file the kernel could not do itself.
+    func writeForwarded(_ unique: UInt64, _ file: OpenFile, _ arguments: WriteArguments, _ data: ArraySlice<UInt8>) -> Response {
+        counters.add("passthrough_writes_forwarded")
+        do {
+            let count = try data.withUnsafeBytes { try file.descriptor.write(toAbsoluteOffset: Int64(arguments.offset), $0) }
+            return .reply(unique, SizeReply(size: UInt32(count)))
+        } catch {
+            return .error(unique, (error as? Errno) ?? .ioError)
+        }
+    }
+
+    /// RELEASE: drops the handle; after the last one, asks the policy whether to commit.
+    func release(_ unique: UInt64, _ id: UInt64, _ arguments: ReleaseArguments, context: WorkerContext) -> Response {
+        guard let file = openFiles.remove(arguments.fileHandle) else { return .ok(unique) }
+        if let backingID = file.backingID {
+            _ = cfuse_ioctl_backing_close(context.channel.descriptor.rawValue, UInt32(backingID))
+        }
+        try? file.descriptor.close()
+        guard openFiles.count(of: id) == 0,
+              let (node, path) = state.withLock({ s in s.namespace[id].map { ($0, s.namespace.relativePath(of: id)) } }),
+              node.backing != nil else { return .ok(unique) }
+        do {
+            if try context.policy.shouldCommitOnRelease(facts(of: node, path: path)) {
+                if let error = commit(id, context: context) {
+                    logger.error("commit of /\(path) on release failed: \(error.description)")
+                }
+            }
+        } catch {
+            logger.error("on_release of /\(path) failed: \(error.description)")
+        }
+        return .ok(unique)
+    }
+
+    func fsyncPassthrough(_ unique: UInt64, _ file: OpenFile) -> Response {
+        Glibc.fsync(file.descriptor.rawValue) == 0 ? .ok(unique) : .error(unique, Errno(rawValue: errno))
+    }
+
+    /// `stat` of a staged file.
+    func stagedStatus(_ backing: String) throws(NamespaceError) -> stat {
+        guard let staging else { throw NamespaceError(.ioError, "no staging directory") }
+        do {
+            return try staging.status(backing)
+        } catch {
+            throw NamespaceError(error.errno, error.description)
+        }
+    }
+
+    /// SETATTR of a passthrough file: applied to the staged file, which holds its truth.
+    func setattrPassthrough(_ backing: String, _ arguments: SetattrArguments) throws(NamespaceError) {
+        guard let staging else { throw NamespaceError(.ioError, "no staging directory") }
+        let descriptor: FileDescriptor
+        do {
+            descriptor = try staging.open(backing, flags: arguments.valid.contains(.size) ? O_WRONLY : O_RDONLY)
+        } catch {
+            throw NamespaceError(error.errno, error.description)
+        }
+        defer { try? descriptor.close() }
+        let fd = descriptor.rawValue
+        var failed: Int32 = 0
+        if arguments.valid.contains(.size), ftruncate(fd, off_t(arguments.size)) != 0 { failed = errno }
+        if arguments.valid.contains(.mode), fchmod(fd, mode_t(arguments.mode & 0o7777)) != 0 { failed = errno }
+        let uid = arguments.valid.contains(.uid) ? arguments.uid : UInt32.max
+        let gid = arguments.valid.contains(.gid) ? arguments.gid : UInt32.max
+        if uid != UInt32.max || gid != UInt32.max, fchown(fd, uid, gid) != 0 { failed = errno }
+        if !arguments.valid.isDisjoint(with: [.atime, .mtime, .atimeNow, .mtimeNow]) {
+            // UTIME_OMIT and UTIME_NOW from <sys/stat.h>, which Swift does not import.
+            let omit = timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2)
+            let now = timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1)
+            let atime = arguments.valid.contains(.atimeNow) ? now
+                : arguments.valid.contains(.atime) ? timespec(tv_sec: Int(arguments.atime), tv_nsec: Int(arguments.atimeNanoseconds)) : omit
+            let mtime = arguments.valid.contains(.mtimeNow) ? now
+                : arguments.valid.contains(.mtime) ? timespec(tv_sec: Int(arguments.mtime), tv_nsec: Int(arguments.mtimeNanoseconds)) : omit
+            if futimens(fd, [atime, mtime]) != 0 { failed = errno }
+        }
+        if failed != 0 { throw NamespaceError(Errno(rawValue: failed), "setattr of staged file \(backing)") }
+    }
+
+    /// Records a passthrough file's new mount path on its staged file.
+    func retag(_ backing: String, mountPath: String) throws(NamespaceError) {
+        guard let staging else { return }
+        do {
+            let descriptor = try staging.open(backing, flags: O_RDONLY)
+            defer { try? descriptor.close() }
+            try staging.setMountPath(mountPath, of: descriptor)
+        } catch {
+            throw NamespaceError(error.errno, error.description)
+        }
+    }
+
+    func removeStaged(_ backing: String) throws(NamespaceError) {
+        do {
+            try staging?.remove(backing)
+        } catch {
+            throw NamespaceError(error.errno, error.description)
+        }
+    }
+}
