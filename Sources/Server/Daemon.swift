@@ -21,6 +21,8 @@ public struct DaemonConfiguration: Sendable {
     /// Extra libfuse mount options (`allow_other`, `ro`, ...).
     public var mountOptions: [String] = []
     public var workers = 4
+    /// Where passthrough files live (`--staging`); without it every file is DAX.
+    public var staging: String?
     public var kernelProfile: KernelProfile.Request = .auto
 
     public init(devices: [String], mountpoint: String, policyPath: String) {
@@ -65,7 +67,15 @@ public final class Daemon: Sendable {
         } catch {
             throw StartError(description: "cannot load the policy: \(error)")
         }
-        let fileSystem = FileSystem(image: image, logger: logger)
+        var staging: StagingArea?
+        if let path = configuration.staging {
+            do {
+                staging = try StagingArea(path: path)
+            } catch {
+                throw StartError(description: "\(error)")
+            }
+        }
+        let fileSystem = FileSystem(image: image, staging: staging, logger: logger)
         var negotiation = InitNegotiation()
         negotiation.kernelProfile = configuration.kernelProfile
         let source = policy

@@ -23,7 +23,9 @@ extension FileSystem {
         }
         do throws(NamespaceError) {
             let recordedPath = try relativePath(prepared.path)
+            Failpoint.reach("commit-reserved", logger: logger)
             try copyStaged(prepared.backing, into: prepared.fmap, node: id)
+            Failpoint.reach("commit-copied", logger: logger)
             try state.withLock { state throws(NamespaceError) in
                 guard let node = state.namespace[id] else { throw NamespaceError(.noSuchFileOrDirectory, "the file went away") }
                 do throws(ImageError) {
@@ -43,6 +45,7 @@ extension FileSystem {
             return error
         }
         logger.info("committed /\(prepared.path) to DAX: \(prepared.fmap.summary)")
+        Failpoint.reach("commit-logged", logger: logger)
         // The kernel may hold the passthrough file's attributes and pages: drop them.
         try? context.channel.send(Reply.notification(InvalidateInodeNotification(nodeID: id, offset: 0, length: 0)))
         do {
@@ -116,6 +119,7 @@ extension FileSystem {
             }
             offset += UInt64(count)
             state.withLock { $0.commits[id]?.copied = offset }
+            Failpoint.reach("commit-copying", logger: logger)
         }
         var info = stat()
         guard fstat(source.rawValue, &info) == 0, UInt64(info.st_size) == fmap.fileSize else {

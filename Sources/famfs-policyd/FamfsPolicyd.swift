@@ -34,6 +34,9 @@ struct FamfsPolicyd: ParsableCommand {
     @Option(name: .short, help: ArgumentHelp("libfuse mount options, comma-separated (allow_other, ro, ...).", valueName: "options"))
     var options: [String] = []
 
+    @Option(help: ArgumentHelp("Directory for passthrough files (the policy's placement hook decides which files). Without it every file is DAX.", valueName: "dir"))
+    var staging: String?
+
     @Option(help: "Worker threads serving requests.")
     var workers = 4
 
@@ -77,6 +80,7 @@ struct FamfsPolicyd: ParsableCommand {
         var configuration = DaemonConfiguration(devices: Array(paths.dropLast()), mountpoint: paths.last!, policyPath: policy)
         configuration.mountOptions = options.flatMap { $0.split(separator: ",").map(String.init) }
         configuration.workers = workers
+        configuration.staging = staging
         configuration.kernelProfile = KernelProfile.Request(argument: kernelProfile) ?? .auto
         for setting in policyConfig {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)

@@ -6,9 +6,9 @@ import SystemPackage
 import Testing
 
 /// Random bytes, so that misplaced data cannot pass by accident.
-func randomBytes(_ count: Int) -> [UInt8] {
-    // SplitMix64 from a random seed: fast enough for many MiB in a debug build.
-    var state = UInt64.random(in: 0...UInt64.max)
+func randomBytes(_ count: Int, seed: UInt64 = .random(in: 0...UInt64.max)) -> [UInt8] {
+    // SplitMix64: fast enough for many MiB in a debug build; a fixed seed repeats the bytes.
+    var state = seed
     var bytes = [UInt8](repeating: 0, count: count)
     bytes.withUnsafeMutableBytes { buffer in
         for start in stride(from: 0, to: count, by: 8) {

@@ -22,7 +22,8 @@ final class MountedFileSystem: @unchecked Sendable {
 
     /// Formats `deviceCount` devices (or reuses `reusing`'s devices) and mounts them.
     /// `layoutFor` builds the policy once the device paths are known.
-    init(deviceCount: Int = 2, reusing previous: MountedFileSystem? = nil, logger: Logger? = nil,
+    /// With `staging`, passthrough files live in `<directory>/staging`.
+    init(deviceCount: Int = 2, reusing previous: MountedFileSystem? = nil, logger: Logger? = nil, staging: Bool = false,
          layoutFor: ([String]) throws -> WorkerPolicyFactory = { _ in { ContiguousLayout() } }) throws {
         let host = try SystemUUID.current()
         if let previous {
@@ -48,7 +49,14 @@ final class MountedFileSystem: @unchecked Sendable {
             return quiet
         }()
         let layout = try layoutFor(devicePaths)
-        let fileSystem = FileSystem(image: image, logger: logger)
+        let stagingArea: StagingArea?
+        if staging {
+            try FileManager.default.createDirectory(atPath: "\(directory)/staging", withIntermediateDirectories: true)
+            stagingArea = try StagingArea(path: "\(directory)/staging")
+        } else {
+            stagingArea = nil
+        }
+        let fileSystem = FileSystem(image: image, staging: stagingArea, logger: logger)
         mount = try FuseMount(mountpoint: mountpoint, options: ["fsname=famfs-test", "default_permissions"])
         let server = FuseServer(fileSystem: fileSystem, makePolicy: layout, workerCount: 2, logger: logger)
         let channel = mount.channel
@@ -77,6 +85,8 @@ final class MountedFileSystem: @unchecked Sendable {
     }
 
     func path(_ relative: String) -> String { "\(mountpoint)/\(relative)" }
+
+    var stagingDirectory: String { "\(directory)/staging" }
 }
 
 /// Runs `body` against a freshly mounted file system and always cleans up.

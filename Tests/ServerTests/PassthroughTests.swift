@@ -1,0 +1,165 @@
+import Fmap
+import Foundation
+import Server
+import SystemPackage
+import Testing
+
+/// A staging policy for these tests: `*.dax` files are DAX, everything else is staged under
+/// `staged/`; files whose name contains "auto" are committed on their last release; layouts
+/// stripe over every device in 2 MiB chunks.
+let stagingPolicy = """
+    function placement(file)
+      if file.path:find("%.dax$") then return "dax" end
+      return "passthrough", "staged" .. file.path
+    end
+
+    function on_release(file)
+      return file.path:find("auto") ~= nil and file.size > 0
+    end
+
+    function layout(file, devices)
+      local chunk = 2097152
+      local n = #devices
+      local chunks = (file.size + chunk - 1) // chunk
+      local per = ((chunks + n - 1) // n) * chunk
+      local strips = {}
+      for i = 1, n do strips[i] = alloc(devices[i], per, chunk) end
+      return { ext_type = "interleaved",
+               extents = { { nstrips = n, chunk_size = chunk, nbytes = file.size, strips = strips } } }
+    end
+    """
+
+/// A mounted file system with a staging directory and `stagingPolicy`.
+func mountWithStaging(reusing previous: MountedFileSystem? = nil, log: CapturedLog = CapturedLog()) throws -> MountedFileSystem {
+    let folder = "/dev/shm/famfs-policy-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
+    return try MountedFileSystem(deviceCount: 2, reusing: previous, logger: log.logger, staging: true, layoutFor: { paths in
+        try policyFactory("\(folder)/staging.lua", devices: paths, log: log)
+    })
+}
+
+/// Applies the same sequence of mutations to a directory; the result must not depend on
+/// whether it is tmpfs or the mount's passthrough files.
+func mutate(_ directory: String) throws {
+    let a = "\(directory)/a.bin", b = "\(directory)/b.bin", c = "\(directory)/c.bin"
+    FileManager.default.createFile(atPath: a, contents: Data(randomBytes(100_000, seed: 1)))
+    let handle = try FileDescriptor.open(FilePath(a), .readWrite)
+    _ = try handle.writeAll(toAbsoluteOffset: 50_000, randomBytes(80_000, seed: 2))
+    _ = try handle.writeAll(toAbsoluteOffset: 300_000, randomBytes(10, seed: 3))
+    try handle.close()
+    #expect(truncate(a, 70_000) == 0)
+    #expect(truncate(a, 200_000) == 0)
+    #expect(rename(a, b) == 0)
+    FileManager.default.createFile(atPath: c, contents: Data(randomBytes(5, seed: 4)))
+    #expect(unlink(c) == 0)
+    FileManager.default.createFile(atPath: "\(directory)/d.bin", contents: Data(randomBytes(4096, seed: 5)))
+}
+
+/// Names, sizes and contents of the regular files in `directory`.
+func snapshot(_ directory: String) throws -> [String: [UInt8]] {
+    var files: [String: [UInt8]] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: directory) {
+        files[name] = try readFile("\(directory)/\(name)")
+    }
+    return files
+}
+
+func stats(_ fs: MountedFileSystem) throws -> [String: UInt64] {
+    try JSONDecoder().decode([String: UInt64].self, from: Data((xattr(fs.mountpoint, "user.famfs.stats") ?? "{}").utf8))
+}
+
+@Suite("Passthrough files and commit to DAX", .serialized)
+struct PassthroughTests {
+    @Test("write, overwrite, truncate, rename and unlink behave as on tmpfs, with the kernel doing the I/O")
+    func behavesLikeTmpfs() throws {
+        let fs = try mountWithStaging()
+        defer { fs.close() }
+        let reference = "\(fs.directory)/reference"
+        try FileManager.default.createDirectory(atPath: reference, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: fs.path("work"), withIntermediateDirectories: true)
+        try mutate(reference)
+        try mutate(fs.path("work"))
+        #expect(try snapshot(fs.path("work")) == snapshot(reference))
+        #expect(xattr(fs.path("work/b.bin"), "user.famfs.mode") == "passthrough")
+        let counters = try stats(fs)
+        #expect(counters["passthrough_reads_forwarded", default: 0] == 0, "\(counters)")
+        #expect(counters["passthrough_writes_forwarded", default: 0] == 0, "\(counters)")
+        // Each file is a real file under the staging directory. It keeps the name the policy
+        // gave it at create (FileManager writes through a temporary name, then renames), and
+        // renames only update the mount path it records.
+        let staged = try FileManager.default.subpathsOfDirectory(atPath: fs.stagingDirectory).compactMap { path -> [UInt8]? in
+            var isDirectory: ObjCBool = false
+            FileManager.default.fileExists(atPath: "\(fs.stagingDirectory)/\(path)", isDirectory: &isDirectory)
+            return isDirectory.boolValue ? nil : try readFile("\(fs.stagingDirectory)/\(path)")
+        }
+        #expect(Set(staged) == Set(try snapshot(fs.path("work")).values))
+    }
+
+    @Test("cp of a 64 MiB file, then commit: striped DAX, same bytes, staged copy gone, still DAX after remount")
+    func copyThenCommit() throws {
+        let fs = try mountWithStaging()
+        defer { fs.close() }
+        let source = "\(fs.directory)/source.bin"
+        let bytes = randomBytes(64 << 20)
+        FileManager.default.createFile(atPath: source, contents: Data(bytes))
+        let cp = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: [source, fs.path("big.bin")])
+        cp.waitUntilExit()
+        #expect(cp.terminationStatus == 0)
+        #expect(xattr(fs.path("big.bin"), "user.famfs.mode") == "passthrough")
+        let setfattr = try Process.run(URL(fileURLWithPath: "/usr/bin/setfattr"), arguments: ["-n", "user.famfs.commit", "-v", "1", fs.path("big.bin")])
+        setfattr.waitUntilExit()
+        #expect(setfattr.terminationStatus == 0)
+        #expect(xattr(fs.path("big.bin"), "user.famfs.mode") == "dax")
+        let fmap = try JSONDecoder().decode(Fmap.self, from: Data(try #require(xattr(fs.path("big.bin"), "user.famfs.fmap")).utf8))
+        guard case .interleaved(let extents) = fmap.extents else { throw KernelFmap.Rejected(description: "not striped") }
+        #expect(Set(extents[0].strips.map(\.device)) == [0, 1])
+        #expect(try readFile(fs.path("big.bin")) == bytes)
+        #expect(!FileManager.default.fileExists(atPath: "\(fs.stagingDirectory)/staged/big.bin"))
+        fs.unmount()
+
+        let again = try mountWithStaging(reusing: fs)
+        defer { again.unmount() }
+        #expect(xattr(again.path("big.bin"), "user.famfs.mode") == "dax")
+        #expect(try readFile(again.path("big.bin")) == bytes)
+    }
+
+    @Test("on_release commits when the policy says so; a writable handle blocks a commit")
+    func commitOnRelease() throws {
+        let fs = try mountWithStaging()
+        defer { fs.close() }
+        let bytes = randomBytes(3 << 20)
+        FileManager.default.createFile(atPath: fs.path("auto.bin"), contents: Data(bytes))
+        // RELEASE reaches the daemon just after close returns.
+        var mode = xattr(fs.path("auto.bin"), "user.famfs.mode")
+        for _ in 0..<50 where mode != "dax" {
+            usleep(20_000)
+            mode = xattr(fs.path("auto.bin"), "user.famfs.mode")
+        }
+        #expect(mode == "dax")
+        #expect(try readFile(fs.path("auto.bin")) == bytes)
+
+        FileManager.default.createFile(atPath: fs.path("held.bin"), contents: Data(bytes))
+        let writer = try FileDescriptor.open(FilePath(fs.path("held.bin")), .writeOnly)
+        defer { try? writer.close() }
+        let setfattr = try Process.run(URL(fileURLWithPath: "/usr/bin/setfattr"), arguments: ["-n", "user.famfs.commit", "-v", "1", fs.path("held.bin")])
+        setfattr.waitUntilExit()
+        #expect(setfattr.terminationStatus != 0)
+        #expect(xattr(fs.path("held.bin"), "user.famfs.mode") == "passthrough")
+    }
+
+    @Test("staged files come back after a remount")
+    func stagedFilesSurviveARemount() throws {
+        let fs = try mountWithStaging()
+        defer { fs.close() }
+        let bytes = randomBytes(123_457)
+        try FileManager.default.createDirectory(atPath: fs.path("dir"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: fs.path("dir/kept.bin"), contents: Data(bytes))
+        #expect(rename(fs.path("dir/kept.bin"), fs.path("dir/renamed.bin")) == 0)
+        fs.unmount()
+        let again = try mountWithStaging(reusing: fs)
+        defer { again.unmount() }
+        #expect(try readFile(again.path("dir/renamed.bin")) == bytes)
+        #expect(xattr(again.path("dir/renamed.bin"), "user.famfs.mode") == "passthrough")
+    }
+}
