@@ -66,6 +66,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "Metadata", "Devices",
             "PolicyEval",
+            "CSystemExtras",
         ]),
         .executableTarget(name: "famfs-policyd", dependencies: [
             "Server",

@@ -1,0 +1,97 @@
+import ArgumentParser
+import CSystemExtras
+import Foundation
+
+/// `famfs-policy commit PATH...`: commits passthrough files to DAX through the mount and waits.
+struct CommitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "commit",
+        abstract: "Commit passthrough files to DAX memory and wait until each is done.",
+        discussion: """
+            Each file is laid out by the mount's policy, copied into device memory and logged; \
+            then the staged copy is removed. A file must be closed for writing first. Files of \
+            64 MiB and more show progress.
+
+            Example:
+              famfs-policy commit /mnt/famfs/datasets/shard-0001.bin
+            """)
+
+    @Argument(help: ArgumentHelp("Files in a famfs-policyd mount.", valueName: "path"))
+    var paths: [String]
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    func run() throws {
+        var failures = 0
+        for path in paths {
+            do {
+                try commit(path)
+                if !quiet { print("committed \(path)") }
+            } catch {
+                failures += 1
+                FileHandle.standardError.write(Data("famfs-policy commit: \(path): \(error)\n".utf8))
+            }
+        }
+        if failures > 0 { throw ExitCode.failure }
+    }
+
+    struct CommitError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private func commit(_ path: String) throws {
+        let progress = quiet ? nil : ProgressReporter(path: path)
+        progress?.start()
+        defer { progress?.stop() }
+        guard setxattr(path, "user.famfs.commit", "1", 1, 0) == 0 else {
+            let code = errno
+            let reason = String(cString: strerror(code))
+            switch code {
+            case ENOTSUP, EOPNOTSUPP:
+                throw CommitError(description: "\(reason): is this file in a famfs-policyd mount?")
+            case EBUSY:
+                throw CommitError(description: "\(reason): close the file for writing, then commit again")
+            case EINVAL:
+                throw CommitError(description: "\(reason): only non-empty passthrough files can be committed (the daemon log says why)")
+            default:
+                throw CommitError(description: "\(reason) (the daemon log says why)")
+            }
+        }
+    }
+}
+
+/// Prints a large commit's progress from the file's `user.famfs.commit_progress` xattr.
+final class ProgressReporter: @unchecked Sendable {
+    let path: String
+    private let done = DispatchSemaphore(value: 0)
+    private var thread: Thread?
+    static let threshold: UInt64 = 64 << 20
+
+    init(path: String) { self.path = path }
+
+    func start() {
+        let thread = Thread { [self] in
+            var printed = false
+            while done.wait(timeout: .now() + 0.25) == .timedOut {
+                guard let (copied, total) = read(), total >= Self.threshold else { continue }
+                let line = "\r\(path): \(copied * 100 / max(total, 1))% of \(total >> 20) MiB"
+                FileHandle.standardError.write(Data(line.utf8))
+                printed = true
+            }
+            if printed { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+        self.thread = thread
+        thread.start()
+    }
+
+    func stop() { done.signal() }
+
+    private func read() -> (UInt64, UInt64)? {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = getxattr(path, "user.famfs.commit_progress", &buffer, buffer.count)
+        guard count > 0 else { return nil }
+        let parts = String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: " ").compactMap { UInt64($0) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
+    }
+}

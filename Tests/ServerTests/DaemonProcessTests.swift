@@ -1,0 +1,90 @@
+import Fmap
+import Foundation
+import SystemPackage
+import Testing
+
+@Suite("The famfs-policyd process", .serialized)
+struct DaemonProcessTests {
+    @Test("SIGTERM unmounts cleanly and exits 0")
+    func sigtermUnmounts() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.start(policy: "\(repositoryRoot)/policies/stripe.lua")
+        try writeFile("\(daemon.mountpoint)/f.bin", size: 2 << 20, data: [1])
+        daemon.send(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        #expect(!daemon.isMounted)
+        #expect(daemon.log.contains("unmounted; exiting"))
+    }
+
+    @Test("SIGHUP reloads the policy; a broken one is refused and the old one kept")
+    func sighupReloads() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let policy = "\(daemon.directory)/policy.lua"
+        let oneDevice = """
+            function layout(file, devices)
+              return { ext_type = "simple", extents = { alloc(0, file.size, 2097152) } }
+            end
+            """
+        try oneDevice.write(toFile: policy, atomically: true, encoding: .utf8)
+        try daemon.start(policy: policy)
+
+        try "function layout(file, devices) return {".write(toFile: policy, atomically: true, encoding: .utf8)
+        daemon.send(SIGHUP)
+        #expect(waitUntil(timeout: 5) { daemon.log.contains("policy reload refused") })
+        try writeFile("\(daemon.mountpoint)/kept.bin", size: 2 << 20, data: [1])
+        #expect(xattr("\(daemon.mountpoint)/kept.bin", "user.famfs.fmap")?.contains(#""dev":0"#) == true)
+
+        try oneDevice.replacingOccurrences(of: "alloc(0,", with: "alloc(1,").write(toFile: policy, atomically: true, encoding: .utf8)
+        daemon.send(SIGHUP)
+        #expect(waitUntil(timeout: 5) { daemon.log.contains("reloaded (generation 1)") })
+        try writeFile("\(daemon.mountpoint)/moved.bin", size: 2 << 20, data: [1])
+        #expect(xattr("\(daemon.mountpoint)/moved.bin", "user.famfs.fmap")?.contains(#""dev":1"#) == true)
+    }
+
+    @Test("a daemon killed in the middle of a commit leaves the file whole, staged or committed",
+          arguments: [("commit-reserved", "passthrough"), ("commit-copying", "passthrough"),
+                      ("commit-copied", "passthrough"), ("commit-logged", "dax")])
+    func crashDuringCommit(failpoint: String, expectedMode: String) throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let folder = "\(daemon.directory)/policy"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
+        try daemon.start(policy: "\(folder)/staging.lua", staging: true, environment: ["FAMFS_POLICYD_FAILPOINT": failpoint])
+        let bytes = randomBytes(40 << 20 + 4097)
+        FileManager.default.createFile(atPath: "\(daemon.mountpoint)/data.bin", contents: Data(bytes))
+
+        let commit = Process()
+        commit.executableURL = URL(fileURLWithPath: "\(executablesDirectory)/famfs-policy")
+        commit.arguments = ["commit", "--quiet", "\(daemon.mountpoint)/data.bin"]
+        commit.standardError = FileHandle.nullDevice
+        try commit.run()
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("failpoint \(failpoint) reached") })
+        daemon.crash()
+        commit.waitUntilExit()
+
+        try daemon.start(policy: "\(folder)/staging.lua", staging: true)
+        let path = "\(daemon.mountpoint)/data.bin"
+        #expect(xattr(path, "user.famfs.mode") == expectedMode)
+        #expect(try readFile(path) == bytes)
+        let staged = try stagedFiles(in: daemon.staging)
+        #expect(staged.count == (expectedMode == "passthrough" ? 1 : 0), "a committed file leaves no staged copy after restart: \(staged)")
+        // A crashed commit must not leave memory claimed: the file can still be committed.
+        if expectedMode == "passthrough" {
+            #expect(try runTool("famfs-policy", ["commit", path]).status == 0)
+            #expect(xattr(path, "user.famfs.mode") == "dax")
+            #expect(try readFile(path) == bytes)
+        }
+        #expect(try runTool("famfs-policy", ["check"] + daemon.devices).status == 0)
+    }
+}
+
+/// Regular files below a staging directory, relative to it.
+func stagedFiles(in directory: String) throws -> [String] {
+    try FileManager.default.subpathsOfDirectory(atPath: directory).filter { path in
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: "\(directory)/\(path)", isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+}
