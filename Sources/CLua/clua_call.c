@@ -43,93 +43,115 @@ static void set_result_string(lua_State *L, clua_runtime *rt, const char *text, 
     rt->string_length = length;
 }
 
-/* Reads `table.key` raw (metatables are ignored) as a non-negative integer. */
-static int64_t read_integer(lua_State *L, int table, const char *path, const char *key, int64_t maximum) {
+/* Where a value sits in the returned fmap, formatted only when it is reported. */
+typedef struct field_ref {
+    lua_Integer extent;  /* -1: the fmap itself */
+    lua_Integer strip;   /* -1: not inside a strip */
+} field_ref;
+
+static void format_field(char *buffer, size_t size, field_ref at, const char *key) {
+    int used = 0;
+    if (at.extent >= 0) used = snprintf(buffer, size, "extents[%lld]", (long long)at.extent);
+    if (at.strip >= 0 && used >= 0 && (size_t)used < size)
+        used += snprintf(buffer + used, size - (size_t)used, ".strips[%lld]", (long long)at.strip);
+    if (key != NULL && used >= 0 && (size_t)used < size)
+        snprintf(buffer + used, size - (size_t)used, "%s%s", used > 0 ? "." : "", key);
+}
+
+/* Raises a bad return naming the field; the message is `format` with the value's type name. */
+static int raise_bad_value(lua_State *L, field_ref at, const char *key, const char *format, ...) {
     char field[128];
-    snprintf(field, sizeof field, "%s%s%s", path, path[0] ? "." : "", key);
+    format_field(field, sizeof field, at, key);
+    va_list args;
+    va_start(args, format);
+    lua_pushvfstring(L, format, args);
+    va_end(args);
+    return raise_status(L, CLUA_BAD_RETURN, field, "%s", lua_tostring(L, -1));
+}
+
+/* Reads `table.key` raw (metatables are ignored) as a non-negative integer. */
+static int64_t read_integer(lua_State *L, int table, field_ref at, const char *key, int64_t maximum) {
     lua_pushstring(L, key);
     lua_rawget(L, table);
     int isnum = 0;
     lua_Integer value = lua_tointegerx(L, -1, &isnum);
     if (lua_type(L, -1) != LUA_TNUMBER)
-        raise_status(L, CLUA_BAD_RETURN, field, "expected an integer, got %s", luaL_typename(L, -1));
-    if (!isnum) raise_status(L, CLUA_BAD_RETURN, field, "expected an integer, got %f", lua_tonumber(L, -1));
-    if (value < 0) raise_status(L, CLUA_BAD_RETURN, field, "%I is negative", value);
-    if (value > maximum) raise_status(L, CLUA_BAD_RETURN, field, "%I is out of range", value);
+        raise_bad_value(L, at, key, "expected an integer, got %s", luaL_typename(L, -1));
+    if (!isnum) raise_bad_value(L, at, key, "expected an integer, got %f", lua_tonumber(L, -1));
+    if (value < 0) raise_bad_value(L, at, key, "%I is negative", value);
+    if (value > maximum) raise_bad_value(L, at, key, "%I is out of range", value);
     lua_pop(L, 1);
     return value;
 }
 
 /* Pushes `table.key` raw and checks that it is a table; returns its stack index. */
-static int read_table(lua_State *L, int table, const char *field, const char *key) {
+static int read_table(lua_State *L, int table, field_ref at, const char *key) {
     lua_pushstring(L, key);
     lua_rawget(L, table);
-    if (!lua_istable(L, -1)) raise_status(L, CLUA_BAD_RETURN, field, "expected a table, got %s", luaL_typename(L, -1));
+    if (!lua_istable(L, -1)) raise_bad_value(L, at, key, "expected a table, got %s", luaL_typename(L, -1));
     return lua_gettop(L);
 }
 
-/* Pushes the sequence entry `list[i + 1]` and checks that it is a table. */
-static int read_entry(lua_State *L, int list, lua_Integer i, const char *field) {
-    lua_rawgeti(L, list, i + 1);
-    if (!lua_istable(L, -1)) raise_status(L, CLUA_BAD_RETURN, field, "expected a table, got %s", luaL_typename(L, -1));
+/* Pushes the sequence entry at 0-based position `at.strip` (or `at.extent` outside strips). */
+static int read_entry(lua_State *L, int list, field_ref at) {
+    lua_rawgeti(L, list, (at.strip >= 0 ? at.strip : at.extent) + 1);
+    if (!lua_istable(L, -1)) raise_bad_value(L, at, NULL, "expected a table, got %s", luaL_typename(L, -1));
     return lua_gettop(L);
 }
 
-static lua_Integer sequence_length(lua_State *L, int list, const char *field) {
+static lua_Integer sequence_length(lua_State *L, int list, field_ref at, const char *key) {
     lua_Unsigned length = lua_rawlen(L, list);
     if (length > CLUA_MAX_RETURNED_EXTENTS)
-        raise_status(L, CLUA_BAD_RETURN, field, "%I entries; at most %d are read", (lua_Integer)length, CLUA_MAX_RETURNED_EXTENTS);
+        raise_bad_value(L, at, key, "%I entries; at most %d are read", (lua_Integer)length, CLUA_MAX_RETURNED_EXTENTS);
     return (lua_Integer)length;
 }
 
-static void flatten_range(lua_State *L, clua_runtime *rt, int range, const char *path) {
-    push_result_integer(L, rt, read_integer(L, range, path, "dev", UINT32_MAX));
-    push_result_integer(L, rt, read_integer(L, range, path, "offset", INT64_MAX));
-    push_result_integer(L, rt, read_integer(L, range, path, "length", INT64_MAX));
+static void flatten_range(lua_State *L, clua_runtime *rt, int range, field_ref at) {
+    push_result_integer(L, rt, read_integer(L, range, at, "dev", UINT32_MAX));
+    push_result_integer(L, rt, read_integer(L, range, at, "offset", INT64_MAX));
+    push_result_integer(L, rt, read_integer(L, range, at, "length", INT64_MAX));
 }
 
 /* Flattens the fmap table a layout hook returned (see clua_call in CLua.h). */
 static void flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
     rt->integer_count = 0;
+    field_ref top = {-1, -1};
     if (!lua_istable(L, fmap))
         raise_status(L, CLUA_BAD_RETURN, "", "layout must return an fmap table, got %s", luaL_typename(L, fmap));
     lua_pushliteral(L, "ext_type");
     lua_rawget(L, fmap);
-    const char *type = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-    int interleaved = strcmp(type, "interleaved") == 0;
-    if (!interleaved && strcmp(type, "simple") != 0)
-        raise_status(L, CLUA_BAD_RETURN, "ext_type", "expected \"simple\" or \"interleaved\", got %s",
-                     lua_type(L, -1) == LUA_TSTRING ? type : luaL_typename(L, -1));
+    size_t type_length = 0;
+    const char *type = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &type_length) : "";
+    int interleaved = type_length == 11 && memcmp(type, "interleaved", 11) == 0;
+    if (!interleaved && !(type_length == 6 && memcmp(type, "simple", 6) == 0))
+        raise_bad_value(L, top, "ext_type", "expected \"simple\" or \"interleaved\", got %s",
+                        lua_type(L, -1) == LUA_TSTRING ? type : luaL_typename(L, -1));
     lua_pop(L, 1);
-    int extents = read_table(L, fmap, "extents", "extents");
-    lua_Integer count = sequence_length(L, extents, "extents");
+    int extents = read_table(L, fmap, top, "extents");
+    lua_Integer count = sequence_length(L, extents, top, "extents");
     push_result_integer(L, rt, interleaved ? CLUA_EXT_INTERLEAVED : CLUA_EXT_SIMPLE);
     push_result_integer(L, rt, count);
-    char path[64], strip_path[96], field[112];
     for (lua_Integer i = 0; i < count; i++) {
-        snprintf(path, sizeof path, "extents[%lld]", (long long)i);
-        int extent = read_entry(L, extents, i, path);
+        field_ref at = {i, -1};
+        int extent = read_entry(L, extents, at);
         if (!interleaved) {
-            flatten_range(L, rt, extent, path);
+            flatten_range(L, rt, extent, at);
         } else {
-            snprintf(field, sizeof field, "%s.strips", path);
-            int strips = read_table(L, extent, field, "strips");
-            lua_Integer nstrips = sequence_length(L, strips, field);
+            int strips = read_table(L, extent, at, "strips");
+            lua_Integer nstrips = sequence_length(L, strips, at, "strips");
             lua_pushliteral(L, "nstrips");
             lua_rawget(L, extent);
             int given = !lua_isnil(L, -1);
             lua_pop(L, 1);
-            if (given && read_integer(L, extent, path, "nstrips", INT64_MAX) != nstrips) {
-                snprintf(field, sizeof field, "%s.nstrips", path);
-                raise_status(L, CLUA_BAD_RETURN, field, "does not match the %I strips given", nstrips);
-            }
+            if (given && read_integer(L, extent, at, "nstrips", INT64_MAX) != nstrips)
+                raise_bad_value(L, at, "nstrips", "does not match the %I strips given", nstrips);
             push_result_integer(L, rt, nstrips);
-            push_result_integer(L, rt, read_integer(L, extent, path, "chunk_size", INT64_MAX));
-            push_result_integer(L, rt, read_integer(L, extent, path, "nbytes", INT64_MAX));
+            push_result_integer(L, rt, read_integer(L, extent, at, "chunk_size", INT64_MAX));
+            push_result_integer(L, rt, read_integer(L, extent, at, "nbytes", INT64_MAX));
             for (lua_Integer s = 0; s < nstrips; s++) {
-                snprintf(strip_path, sizeof strip_path, "%s.strips[%lld]", path, (long long)s);
-                int strip = read_entry(L, strips, s, strip_path);
-                flatten_range(L, rt, strip, strip_path);
+                field_ref strip_at = {i, s};
+                int strip = read_entry(L, strips, strip_at);
+                flatten_range(L, rt, strip, strip_at);
                 lua_settop(L, strip - 1);
             }
         }

@@ -139,6 +139,22 @@ static int sandbox_load(lua_State *L) {
     return lua_gettop(L) - 4;
 }
 
+/* setmetatable from the base library, refusing __gc: Lua runs finalizers with hooks off,
+   so the instruction budget could not stop one. */
+static int sandbox_setmetatable(lua_State *L) {
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return clua_raise(L, "setmetatable: __gc metamethods are not allowed in policies");
+        lua_pop(L, 1);
+    }
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
 static void remove_field(lua_State *L, int table, const char *name) {
     lua_pushnil(L);
     lua_setfield(L, table, name);
@@ -160,6 +176,9 @@ void clua_open_sandbox(lua_State *L) {
     lua_getfield(L, globals, "load");
     lua_pushcclosure(L, sandbox_load, 1);
     lua_setfield(L, globals, "load");
+    lua_getfield(L, globals, "setmetatable");
+    lua_pushcclosure(L, sandbox_setmetatable, 1);
+    lua_setfield(L, globals, "setmetatable");
     lua_getfield(L, globals, LUA_STRLIBNAME);
     remove_field(L, lua_gettop(L), "dump");
     lua_pop(L, 1);

@@ -1,4 +1,4 @@
-import CLua
+internal import CLua
 import Fmap
 #if canImport(Glibc)
 import Glibc

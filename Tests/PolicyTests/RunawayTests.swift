@@ -80,6 +80,25 @@ import Testing
         try expectHostileLayout(hostile, kind: .instructionBudget, contains: "instruction budget", lineMarker: "--here")
     }
 
+    @Test func finalizersAreRefusedBecauseHooksDoNotRunInThem() throws {
+        try expectHostileLayout("    setmetatable({}, { __gc = function() while true do end end }) --here", kind: .runtime,
+                                contains: "setmetatable: __gc metamethods are not allowed in policies", lineMarker: "--here")
+    }
+
+    @Test func metatablesWithoutFinalizersStillWork() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            local counter = setmetatable({}, { __index = function() return 0 end })
+            assert(counter.anything == 0)
+            local mt = {}
+            local t = setmetatable({}, mt)
+            mt.__gc = function() while true do end end -- too late: t is not marked for finalization
+            t = nil
+            collectgarbage()
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
+            """])
+        _ = try fixture.runtime()
+    }
+
     @Test func topLevelEndlessLoopFailsTheLoad() throws {
         let fixture = try PolicyFixture(["policy.lua": "function layout() end\nwhile true do end\n"])
         #expect { _ = try fixture.runtime(limits: PolicyLimits(instructionBudget: 50_000)) } throws: { error in
