@@ -15,7 +15,7 @@ public protocol PolicyAllocator: AnyObject {
 
 /// A `PolicyAllocator` owning one `AllocationState`; not thread-safe.
 public final class AllocationStateAllocator: PolicyAllocator {
-    public private(set) var state: AllocationState
+    public internal(set) var state: AllocationState
 
     public init(state: AllocationState) { self.state = state }
 

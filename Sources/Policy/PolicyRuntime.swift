@@ -21,6 +21,8 @@ public final class PolicyRuntime {
     private let deviceSizes: [UInt64]
     /// Free bytes per device, refilled before each layout call.
     private var freeBytes: [Int64]
+    /// Holds the caller's state during `layout(for:allocation:)`; empty otherwise.
+    private let stateAllocator = AllocationStateAllocator(state: AllocationState(devices: []))
 
     /// Loads `policyPath` into a fresh state: publishes `devices` (with their current free
     /// space from `allocator`, or their full size) and `config`, runs the file's top-level
@@ -76,6 +78,14 @@ public final class PolicyRuntime {
         let used = fmap.claimedRanges
         host.endLayout(keeping: { extent in used.contains { $0.overlaps(extent) } })
         return fmap
+    }
+
+    /// `layout(for:allocator:)` allocating straight from `allocation`: the state is moved
+    /// into a reusable allocator for the call and back, never copied.
+    public func layout(for file: FileFacts, allocation: inout AllocationState) throws(PolicyError) -> Fmap {
+        swap(&stateAllocator.state, &allocation)
+        defer { swap(&stateAllocator.state, &allocation) }
+        return try layout(for: file, allocator: stateAllocator)
     }
 
     /// Runs `placement(file)`; `.dax` when the policy defines no placement hook.

@@ -1,3 +1,4 @@
+import Allocation
 import Fmap
 import Logging
 import Policy
@@ -65,6 +66,22 @@ import Testing
         let fmap = try fixture.runtime().layout(for: FileFacts(path: "/f", size: 11 << 20), allocator: fixture.allocator())
         let strips = (0..<3).map { SimpleExtent(device: UInt32($0), offset: 0, length: 4 << 20) }
         #expect(fmap.extents == .interleaved([InterleavedExtent(chunkSize: 2 << 20, byteCount: 12 << 20, strips: strips)]))
+    }
+
+    @Test func layoutCanAllocateStraightFromAnAllocationState() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices)
+              if file.path == "/fail" then alloc(1, file.size) error("no") end
+              return { ext_type = "simple", extents = { alloc(1, file.size) } }
+            end
+            """])
+        let runtime = try fixture.runtime()
+        var state = AllocationState(devices: fixture.devices.map { DeviceSpace(size: $0.size) })
+        let fmap = try runtime.layout(for: FileFacts(path: "/a", size: 4 << 20), allocation: &state)
+        #expect(fmap.extents == .simple([SimpleExtent(device: 1, offset: 0, length: 4 << 20)]))
+        #expect(state.devices[1].usedBytes == 4 << 20)
+        #expect(throws: PolicyError.self) { try runtime.layout(for: FileFacts(path: "/fail", size: 4 << 20), allocation: &state) }
+        #expect(state.devices[1].usedBytes == 4 << 20)
     }
 
     @Test func placementDecidesDaxOrPassthrough() throws {
