@@ -67,7 +67,9 @@ struct EvalCommand: ParsableCommand {
         var result = EvalInput()
         do {
             if let input {
-                let text = try String(contentsOfFile: input, encoding: .utf8)
+                guard let text = try? String(contentsOfFile: input, encoding: .utf8) else {
+                    throw ValidationError("Cannot read the --input file \(input).")
+                }
                 let folder = (input as NSString).deletingLastPathComponent
                 result = try EvalInput.parse(yaml: text, folder: folder.isEmpty ? "." : folder)
             }
