@@ -155,6 +155,47 @@ static int sandbox_setmetatable(lua_State *L) {
     return 1;
 }
 
+/* string.rep, except that repeating an empty string (with an empty separator) returns at
+   once: the library would loop `n` times in C, out of the budget's reach. */
+static int sandbox_string_rep(lua_State *L) {
+    size_t length = 0, separator_length = 0;
+    luaL_checklstring(L, 1, &length);
+    luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &separator_length);
+    if (length + separator_length == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    lua_settop(L, 3);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 3, 1);
+    return 1;
+}
+
+/* table.move, charging one instruction per element moved: the library copies in a C loop
+   the hook never sees, and moving nils allocates nothing for the memory cap to stop. */
+static int sandbox_table_move(lua_State *L) {
+    lua_Integer first = luaL_checkinteger(L, 2);
+    lua_Integer last = luaL_checkinteger(L, 3);
+    if (last >= first) {
+        lua_Unsigned count = (lua_Unsigned)last - (lua_Unsigned)first + 1;
+        clua_charge(L, count > (lua_Unsigned)INT64_MAX ? INT64_MAX : (int64_t)count);
+    }
+    int count = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, count, 1);
+    return 1;
+}
+
+/* Replaces library function `table[name]` by `wrapper`, which gets the original as upvalue 1. */
+static void wrap_field(lua_State *L, int table, const char *name, lua_CFunction wrapper) {
+    lua_getfield(L, table, name);
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, table, name);
+}
+
 static void remove_field(lua_State *L, int table, const char *name) {
     lua_pushnil(L);
     lua_setfield(L, table, name);
@@ -173,14 +214,14 @@ void clua_open_sandbox(lua_State *L) {
 
     remove_field(L, globals, "dofile");
     remove_field(L, globals, "loadfile");
-    lua_getfield(L, globals, "load");
-    lua_pushcclosure(L, sandbox_load, 1);
-    lua_setfield(L, globals, "load");
-    lua_getfield(L, globals, "setmetatable");
-    lua_pushcclosure(L, sandbox_setmetatable, 1);
-    lua_setfield(L, globals, "setmetatable");
+    wrap_field(L, globals, "load", sandbox_load);
+    wrap_field(L, globals, "setmetatable", sandbox_setmetatable);
     lua_getfield(L, globals, LUA_STRLIBNAME);
     remove_field(L, lua_gettop(L), "dump");
+    wrap_field(L, lua_gettop(L), "rep", sandbox_string_rep);
+    lua_pop(L, 1);
+    lua_getfield(L, globals, LUA_TABLIBNAME);
+    wrap_field(L, lua_gettop(L), "move", sandbox_table_move);
     lua_pop(L, 1);
 
     /* os.time and os.clock only: the os library is opened unpublished and picked from. */

@@ -65,7 +65,11 @@ void clua_open_sandbox(lua_State *L);
 /* Entry into Lua under the message handler; fills runtime->failure on error. */
 clua_status clua_protected(clua_runtime *runtime, lua_CFunction body, void *argument);
 
-/* The budget hook (also raises once memory has been tripped). */
+/* Counts `instructions` against the call's budget; raises once the budget or the memory
+   limit has tripped, and on every later call, so a script's pcall cannot swallow the stop. */
+void clua_charge(lua_State *L, int64_t instructions);
+
+/* The budget hook: charges CLUA_HOOK_INTERVAL instructions. */
 void clua_budget_hook(lua_State *L, lua_Debug *ar);
 
 /* Copies `length` bytes of `text` into a C buffer of `size`, always NUL terminated. */

@@ -64,11 +64,10 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return block;
 }
 
-void clua_budget_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
+void clua_charge(lua_State *L, int64_t instructions) {
     clua_runtime *rt = clua_runtime_of(L);
     if (!rt->budget_tripped && !rt->memory_tripped) {
-        rt->instructions_left -= CLUA_HOOK_INTERVAL;
+        rt->instructions_left -= instructions;
         if (rt->instructions_left > 0) return;
         rt->budget_tripped = 1;
         trip(rt);
@@ -76,6 +75,11 @@ void clua_budget_hook(lua_State *L, lua_Debug *ar) {
     if (rt->memory_tripped)
         clua_raise(L, "memory limit of %I bytes exceeded", (lua_Integer)rt->memory_cap);
     clua_raise(L, "instruction budget of %I instructions exceeded", (lua_Integer)rt->instruction_budget);
+}
+
+void clua_budget_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    clua_charge(L, CLUA_HOOK_INTERVAL);
 }
 
 /* Turns any error value into text without calling back into Lua or allocating. */

@@ -55,6 +55,35 @@ import Testing
         try expectHostileLayout(hostile, kind: .memory, contains: "memory limit", lineMarker: "--here")
     }
 
+    @Test func repeatingAnEmptyStringEndlesslyReturnsAtOnce() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            assert(string.rep("", math.maxinteger) == "" and ("").rep("", math.maxinteger, "") == "")
+            assert(string.rep("ab", 3, "-") == "ab-ab-ab")
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
+            """])
+        _ = try fixture.runtime()
+    }
+
+    @Test func tableMoveIsChargedToTheBudget() throws {
+        try expectHostileLayout("    table.move({}, 1, math.maxinteger - 1, 2) --here", kind: .instructionBudget,
+                                contains: "instruction budget of 10000000 instructions exceeded", lineMarker: "--here")
+        try expectHostileLayout("""
+                for i = 1, 1000 do pcall(table.move, {}, 1, 100000, 2) end
+                local x = 1 --here
+            """, kind: .instructionBudget, contains: "instruction budget")
+    }
+
+    @Test func tableMoveStillMoves() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            local t = table.move({1, 2, 3}, 1, 3, 2)
+            assert(t[1] == 1 and t[2] == 1 and t[4] == 3)
+            local u = table.move({1, 2}, 1, 2, 1, {})
+            assert(u[2] == 2)
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
+            """])
+        _ = try fixture.runtime()
+    }
+
     @Test func deepRecursionIsAStackOverflow() throws {
         let hostile = """
             local function down(n) return 1 + down(n + 1) end --here
