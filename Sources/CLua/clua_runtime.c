@@ -245,6 +245,8 @@ const clua_failure *clua_last_failure(const clua_runtime *rt) { return &rt->fail
 
 size_t clua_memory_in_use(const clua_runtime *rt) { return rt->memory_used; }
 
+int clua_has_hook(const clua_runtime *rt, clua_hook hook) { return rt->hook_refs[hook] != LUA_NOREF; }
+
 int clua_hook_line(const clua_runtime *rt, clua_hook hook) { return rt->hook_lines[hook]; }
 
 const char *clua_hook_source(const clua_runtime *rt, clua_hook hook) { return rt->hook_sources[hook]; }

@@ -56,12 +56,9 @@ final class LuaState {
         try check(status, hook: .load)
     }
 
-    func defines(_ hook: PolicyHook) -> Bool { hookLine(hook) > 0 }
-
-    /// The line where the policy defines `hook` (0 when it does not).
-    func hookLine(_ hook: PolicyHook) -> Int {
-        guard let raw = Self.rawHook(hook) else { return 0 }
-        return Int(clua_hook_line(runtime, raw))
+    func defines(_ hook: PolicyHook) -> Bool {
+        guard let raw = Self.rawHook(hook) else { return false }
+        return clua_has_hook(runtime, raw) != 0
     }
 
     /// Calls `hook`; results are then read with `integers` and `string`.

@@ -26,11 +26,12 @@ public final class PolicyRuntime {
 
     /// Loads `policyPath` into a fresh state: publishes `devices` (with their current free
     /// space from `allocator`, or their full size) and `config`, runs the file's top-level
-    /// code under the limits, and checks that it defines `layout`.
+    /// code under the limits, and checks that it defines `layout`. `devices[i].index` must be `i`.
     public init(policyPath: String, devices: [DeviceFacts], config: [String: String] = [:],
                 limits: PolicyLimits = PolicyLimits(), fmapLimits: FmapLimits = .kernel,
                 allocator: (any PolicyAllocator)? = nil,
                 logger: Logger = Logger(label: "famfs.policy")) throws(PolicyError) {
+        precondition(devices.indices.allSatisfy { Int(devices[$0].index) == $0 }, "devices must be listed in index order from 0")
         self.policyPath = policyPath
         self.devices = devices
         self.fmapLimits = fmapLimits

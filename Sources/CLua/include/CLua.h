@@ -105,7 +105,8 @@ clua_status clua_set_config(clua_runtime *runtime, const char *const *keys, cons
    CLUA_MISSING_HOOK when it defines no `layout`. */
 clua_status clua_load_policy(clua_runtime *runtime, const char *text, size_t length, const char *chunkname);
 
-/* Whether the loaded policy defines `hook`, and the line where it is defined (0 if not). */
+/* Whether the loaded policy defines `hook` as a function, and where (line 0 when unknown). */
+int clua_has_hook(const clua_runtime *runtime, clua_hook hook);
 int clua_hook_line(const clua_runtime *runtime, clua_hook hook);
 const char *clua_hook_source(const clua_runtime *runtime, clua_hook hook);
 
