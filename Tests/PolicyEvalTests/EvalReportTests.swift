@@ -77,6 +77,18 @@ import Testing
         #expect(text.hasSuffix("valid: every file got a valid placement (2 files)"))
     }
 
+    @Test func stagedFilesAreCommittedOnReleaseAndEmptyOnesStayStaged() throws {
+        let input = EvalInput(devices: evalDevices(2, size: 1 << 30),
+                              files: [.init(path: "/a", size: 3 << 20), .init(path: "/empty", size: 0)],
+                              config: ["stage_root": "/stage"])
+        let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/stage_then_commit.lua", input: input)
+        #expect(report.valid)
+        #expect(report.files.map(\.placement) == [.committed, .passthrough])
+        #expect(report.files.map(\.backingPath) == ["/stage/a", "/stage/empty"])
+        #expect(report.files[0].fmap != nil && report.files[1].fmap == nil)
+        #expect(report.json().contains(#""placement":"committed""#))
+    }
+
     @Test func reservedBytesAreNeverAllocated() throws {
         let input = EvalInput(devices: evalDevices(1, size: 1 << 30), files: [.init(path: "/a", size: 1)], reservedBytes: 8 << 20)
         let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/contiguous.lua", input: input)
