@@ -4,7 +4,8 @@
 -- config (all optional):
 --   passthrough_patterns  Lua patterns separated by ";" (default "%.tmp$;^/scratch/")
 --   min_dax_size          files smaller than this are passthrough (default "2M")
---   backing_root          folder of the backing files (default "/var/lib/famfs-policyd/backing")
+--   backing_prefix        folder inside the daemon's --staging directory for the backing files
+--                         (default "": a file /a/b is backed by a/b)
 --   width                 devices per striped file, 1..32 (default 16)
 local famfs = require("lib.famfs")
 
@@ -13,7 +14,7 @@ for pattern in (config.passthrough_patterns or "%.tmp$;^/scratch/"):gmatch("[^;]
   patterns[#patterns + 1] = pattern
 end
 local min_dax_size = famfs.config_size("min_dax_size", "2M")
-local backing_root = config.backing_root or "/var/lib/famfs-policyd/backing"
+local backing_prefix = famfs.relative_prefix(config.backing_prefix)
 local width = famfs.config_integer("width", 16, 1, 32)
 local stripe = famfs.striper(width, "round-robin")
 
@@ -26,7 +27,7 @@ local function wants_passthrough(file)
 end
 
 function placement(file)
-  if wants_passthrough(file) then return "passthrough", backing_root .. file.path end
+  if wants_passthrough(file) then return "passthrough", backing_prefix .. file.path:sub(2) end
   return "dax"
 end
 

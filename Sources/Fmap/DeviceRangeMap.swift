@@ -21,10 +21,9 @@ public struct DeviceRangeMap: Sendable {
 
     /// Records `range` as taken by `owner`. The caller checks `firstOverlap` first.
     public mutating func insert(_ range: SimpleExtent, owner: String) {
-        var claims = claimsByDevice[range.device, default: []]
-        let i = Self.firstIndex(in: claims, endingAfter: range.offset)
-        claims.insert(Claim(range: range, owner: owner), at: i)
-        claimsByDevice[range.device] = claims
+        let i = Self.firstIndex(in: claimsByDevice[range.device, default: []], endingAfter: range.offset)
+        // Inserting through the subscript edits the array in place; a copy would make filling quadratic.
+        claimsByDevice[range.device, default: []].insert(Claim(range: range, owner: owner), at: i)
     }
 
     /// Claims every range of `fmap` for `owner`, or throws naming the file it collides with.

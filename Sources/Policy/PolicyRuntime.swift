@@ -89,11 +89,19 @@ public final class PolicyRuntime {
         return try layout(for: file, allocator: stateAllocator)
     }
 
-    /// Runs `placement(file)`; `.dax` when the policy defines no placement hook.
+    /// Runs `placement(file)`; `.dax` when the policy defines no placement hook. A backing
+    /// path must be relative and stay inside the staging directory (`BackingPath`).
     public func placement(for file: FileFacts) throws(PolicyError) -> Placement {
         guard lua.defines(.placement) else { return .dax }
         try lua.call(.placement, file: file)
-        return lua.integers.first == 1 ? .passthrough(backingPath: lua.string) : .dax
+        guard lua.integers.first == 1 else { return .dax }
+        let backing = lua.string
+        if let problem = BackingPath.problem(with: backing) {
+            let (file, line) = lua.location(of: .placement)
+            throw PolicyError(kind: .badReturn, file: file, line: line, hook: .placement, field: "backing_path",
+                              message: "backing_path: \"\(backing)\" \(problem)")
+        }
+        return .passthrough(backingPath: backing)
     }
 
     /// Runs `on_release(file)`: whether a passthrough file should be committed to DAX now;

@@ -82,10 +82,12 @@ final class LuaWorkerPolicy: WorkerPolicy {
     }
 
     func layout(_ file: FileFacts, allocation: inout AllocationState) throws(NamespaceError) -> Fmap {
-        let allocator = AllocationStateAllocator(state: allocation)
-        let fmap = try run { runtime throws(PolicyError) in try runtime.layout(for: file, allocator: allocator) }
-        allocation = allocator.state
-        return fmap
+        refresh()
+        do {
+            return try runtime.layout(for: file, allocation: &allocation)
+        } catch {
+            throw NamespaceError(Errno(rawValue: error.errno), error.description)
+        }
     }
 
     func resolveDevice(_ index: UInt32, devicePath: String) throws(NamespaceError) -> String {

@@ -1,4 +1,5 @@
 import CSystemExtras
+import Policy
 import SystemPackage
 
 #if canImport(Glibc)
@@ -44,16 +45,12 @@ public final class StagingArea: Sendable {
 
     deinit { try? root.close() }
 
-    /// Checks a policy's backing path: relative, no `.`/`..`/empty components.
+    /// Checks a backing path with the policy runtime's rule and splits it into components.
     public static func validate(_ relative: String) throws(StagingError) -> [Substring] {
-        guard !relative.hasPrefix("/") else {
-            throw StagingError(errno: .permissionDenied, description: "backing path \(relative) is absolute; placement must return a path relative to the staging directory")
+        if let problem = BackingPath.problem(with: relative) {
+            throw StagingError(errno: .permissionDenied, description: "backing path \(relative) \(problem)")
         }
-        let components = relative.split(separator: "/", omittingEmptySubsequences: false)
-        guard !components.isEmpty, !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
-            throw StagingError(errno: .permissionDenied, description: "backing path \(relative) has an empty, '.' or '..' component")
-        }
-        return components
+        return relative.split(separator: "/")
     }
 
     /// Creates a new staged file (parents made as needed) that backs mount path `mountPath`.

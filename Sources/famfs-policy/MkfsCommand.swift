@@ -1,5 +1,6 @@
 import ArgumentParser
 import Metadata
+import PolicyEval
 import SystemPackage
 
 /// `famfs-policy mkfs`: writes famfs's superblock and an empty log.
@@ -18,14 +19,15 @@ struct MkfsCommand: ParsableCommand {
     var force = false
 
     @Option(name: .customLong("log-length"),
-            help: "Log size, a power of two of at least 8M (suffixes K, M, G).")
-    var logLength: ByteSize = ByteSize(bytes: FamfsMedia.defaultLogLength)
+            help: ArgumentHelp("Log size, a power of two of at least 8M (suffixes K, M, G, T).", valueName: "size"))
+    var logLength = SizeText.format(FamfsMedia.defaultLogLength)
 
     @Argument(help: "Devices: the primary first, then any others.")
     var devices: [String]
 
     func validate() throws {
         guard !devices.isEmpty else { throw ValidationError("Name at least one device, e.g. famfs-policy mkfs /dev/dax0.0") }
+        guard SizeText.parse(logLength) != nil else { throw ValidationError("--log-length takes a size such as 8M or 64M, not '\(logLength)'") }
     }
 
     func run() throws {
@@ -33,7 +35,7 @@ struct MkfsCommand: ParsableCommand {
         do { host = try SystemUUID.current() } catch {
             throw ValidationError("Cannot determine this host's system uuid (\(error)); create /etc/machine-id with systemd-machine-id-setup.")
         }
-        let options = Mkfs.Options(logLength: logLength.bytes, force: force, systemUUID: host)
+        let options = Mkfs.Options(logLength: SizeText.parse(logLength) ?? 0, force: force, systemUUID: host)
         do {
             let result = try Mkfs.format(devices: devices.map { FilePath($0) }, options: options)
             print("famfs file system \(result.fileSystemUUID): \(devices.count) device(s), \(result.logSlots) log entries")
@@ -44,27 +46,6 @@ struct MkfsCommand: ParsableCommand {
             throw CommandFailure(message: "mkfs: \(error)")
         }
     }
-}
-
-/// A byte count given with an optional K, M or G suffix (powers of 1024).
-struct ByteSize: ExpressibleByArgument, Sendable {
-    var bytes: UInt64
-
-    init(bytes: UInt64) { self.bytes = bytes }
-
-    init?(argument: String) {
-        let shifts: [Character: UInt64] = ["K": 10, "M": 20, "G": 30]
-        var digits = Substring(argument)
-        var shift: UInt64 = 0
-        if let last = digits.last?.uppercased().first, let suffix = shifts[last] {
-            shift = suffix
-            digits = digits.dropLast()
-        }
-        guard let value = UInt64(digits), value <= UInt64.max >> shift else { return nil }
-        bytes = value << shift
-    }
-
-    var defaultValueDescription: String { "\(bytes >> 20)M" }
 }
 
 /// A command's failure: the message goes to standard error, the exit status is 1.

@@ -71,7 +71,7 @@ import Testing
         let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/mixed.lua", input: input)
         let text = report.text(policy: "mixed.lua")
         #expect(text.contains("/data/a 8M: dax interleaved 2x2M [0:0x0+4M 1:0x0+4M]"))
-        #expect(text.contains("/scratch/x 8M: passthrough /var/lib/famfs-policyd/backing/scratch/x"))
+        #expect(text.contains("/scratch/x 8M: passthrough scratch/x"))
         #expect(text.contains("0 /dev/dax0.0: 4M of 1G used (0.4%)"))
         #expect(text.contains("balance: most and least used devices differ by 0"))
         #expect(text.hasSuffix("valid: every file got a valid placement (2 files)"))
@@ -80,11 +80,11 @@ import Testing
     @Test func stagedFilesAreCommittedOnReleaseAndEmptyOnesStayStaged() throws {
         let input = EvalInput(devices: evalDevices(2, size: 1 << 30),
                               files: [.init(path: "/a", size: 3 << 20), .init(path: "/empty", size: 0)],
-                              config: ["stage_root": "/stage"])
+                              config: ["stage_prefix": "stage"])
         let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/stage_then_commit.lua", input: input)
         #expect(report.valid)
         #expect(report.files.map(\.placement) == [.committed, .passthrough])
-        #expect(report.files.map(\.backingPath) == ["/stage/a", "/stage/empty"])
+        #expect(report.files.map(\.backingPath) == ["stage/a", "stage/empty"])
         #expect(report.files[0].fmap != nil && report.files[1].fmap == nil)
         #expect(report.json().contains(#""placement":"committed""#))
     }

@@ -105,11 +105,11 @@ private func strips(_ fmap: Fmap) -> [SimpleExtent] {
 
 @Suite struct MixedPolicyTests {
     @Test func placesByPatternAndSize() throws {
-        let runtime = try load("mixed.lua", devices(4), config: ["backing_root": "/backing"])
+        let runtime = try load("mixed.lua", devices(4), config: ["backing_prefix": "backing"])
         #expect(try runtime.placement(for: FileFacts(path: "/data/big", size: 64 << 20)) == .dax)
-        #expect(try runtime.placement(for: FileFacts(path: "/data/small", size: 4096)) == .passthrough(backingPath: "/backing/data/small"))
-        #expect(try runtime.placement(for: FileFacts(path: "/scratch/big", size: 64 << 20)) == .passthrough(backingPath: "/backing/scratch/big"))
-        #expect(try runtime.placement(for: FileFacts(path: "/data/x.tmp", size: 64 << 20)) == .passthrough(backingPath: "/backing/data/x.tmp"))
+        #expect(try runtime.placement(for: FileFacts(path: "/data/small", size: 4096)) == .passthrough(backingPath: "backing/data/small"))
+        #expect(try runtime.placement(for: FileFacts(path: "/scratch/big", size: 64 << 20)) == .passthrough(backingPath: "backing/scratch/big"))
+        #expect(try runtime.placement(for: FileFacts(path: "/data/x.tmp", size: 64 << 20)) == .passthrough(backingPath: "backing/data/x.tmp"))
     }
 
     @Test func patternsAndThresholdAreConfigurable() throws {
@@ -127,8 +127,8 @@ private func strips(_ fmap: Fmap) -> [SimpleExtent] {
 
 @Suite struct StageThenCommitPolicyTests {
     @Test func everyFileStartsAsPassthrough() throws {
-        let runtime = try load("stage_then_commit.lua", devices(2), config: ["stage_root": "/stage"])
-        #expect(try runtime.placement(for: FileFacts(path: "/a/b", size: 0)) == .passthrough(backingPath: "/stage/a/b"))
+        let runtime = try load("stage_then_commit.lua", devices(2), config: ["stage_prefix": "stage"])
+        #expect(try runtime.placement(for: FileFacts(path: "/a/b", size: 0)) == .passthrough(backingPath: "stage/a/b"))
     }
 
     @Test func releaseCommitsFilesWithData() throws {

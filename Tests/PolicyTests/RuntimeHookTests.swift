@@ -88,13 +88,25 @@ import Testing
         let fixture = try PolicyFixture(["policy.lua": """
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
             function placement(file)
-              if file.path:match("%.log$") then return "passthrough", "/backing" .. file.path end
+              if file.path:match("%.log$") then return "passthrough", "backing" .. file.path end
+              if file.path:match("%.abs$") then return "passthrough", "/etc" .. file.path end
+              if file.path:match("%.up$") then return "passthrough", "../outside" .. file.path end
               return "dax"
             end
             """])
         let runtime = try fixture.runtime()
-        #expect(try runtime.placement(for: FileFacts(path: "/a.log", size: 1)) == .passthrough(backingPath: "/backing/a.log"))
+        #expect(try runtime.placement(for: FileFacts(path: "/a.log", size: 1)) == .passthrough(backingPath: "backing/a.log"))
         #expect(try runtime.placement(for: FileFacts(path: "/a.bin", size: 1)) == .dax)
+        #expect {
+            try runtime.placement(for: FileFacts(path: "/x.abs", size: 1))
+        } throws: { error in
+            (error as? PolicyError)?.description == #"policy.lua:2: placement: backing_path: "/etc/x.abs" is absolute; it must be relative to the daemon's --staging directory"#
+        }
+        #expect {
+            try runtime.placement(for: FileFacts(path: "/x.up", size: 1))
+        } throws: { error in
+            (error as? PolicyError)?.description.contains(#""../outside/x.up" has an empty, '.' or '..' component"#) == true
+        }
     }
 
     @Test func placementReturnsAreChecked() throws {

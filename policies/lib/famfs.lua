@@ -49,6 +49,17 @@ function famfs.config_size(name, default)
   return n
 end
 
+-- A folder prefix for backing paths, which are relative to the daemon's --staging
+-- directory: "" when unset, otherwise the folder with one trailing "/".
+function famfs.relative_prefix(value)
+  if value == nil or value == "" then return "" end
+  value = tostring(value)
+  if value:sub(1, 1) == "/" then
+    error(("backing prefix %q must be relative to the --staging directory"):format(value), 2)
+  end
+  return (value:gsub("/*$", "/"))
+end
+
 -- config[name] as one of `choices`, or `default` when unset.
 function famfs.config_choice(name, default, choices)
   local value = config[name] or default
