@@ -19,12 +19,16 @@ public final class FamfsImage: Sendable {
     /// What replay found at open; the daemon logs each one.
     public let findings: [ReplayFinding]
     private let log: Mutex<LogState>
+    /// The lease that must still name this writer before each append (`requireLease`).
+    private let lease = Mutex<LeaderLease?>(nil)
 
     private struct LogState: Sendable {
         var header: LogHeader
         var appendIndex: UInt64
         var entries: [IndexedEntry]
         var allocation: AllocationState
+        /// A read-only image's view of the writer's progress (`refresh`).
+        var follower: LogFollower?
     }
 
     /// Opens and replays the file system on `paths` (primary first). A writer (`.readWrite`)
@@ -69,8 +73,13 @@ public final class FamfsImage: Sendable {
         self.devices = devices
         self.access = access
         findings = replay.findings
+        var follower: LogFollower?
+        if access == .readOnly {
+            follower = LogFollower(continuing: replay)
+            follower?.forgetConsumedEntries()
+        }
         log = Mutex(LogState(header: header, appendIndex: replay.appendIndex,
-                             entries: replay.entries, allocation: replay.allocation))
+                             entries: replay.entries, allocation: replay.allocation, follower: follower))
     }
 
     /// Valid entries in log order.
@@ -114,10 +123,51 @@ public final class FamfsImage: Sendable {
         }
     }
 
+    /// Reads the log header again and takes in the entries a writer on another host (or
+    /// process) committed since the last call; see `LogFollower` for what is consumed and when.
+    /// Only a read-only image follows: a writer's log changes through its own appends, so for it
+    /// this returns nothing. Throws when the header cannot be read, which a caller retries.
+    public func refresh() throws(ImageError) -> LogProgress {
+        guard access == .readOnly else { return LogProgress() }
+        let primary = devices[0]
+        let headerBytes: [UInt8]
+        do { headerBytes = try primary.read(at: superblock.logOffset, count: LogHeader.encodedSize) } catch { throw .device(error) }
+        let header: LogHeader
+        do {
+            header = try LogHeader(decoding: headerBytes[...], expectedLength: superblock.logLength)
+        } catch {
+            throw .logHeader(primary.path, error)
+        }
+        let slotBase = superblock.logOffset
+        return log.withLock { state in
+            guard var follower = state.follower else { return LogProgress() }
+            let progress = follower.follow(header: header) { index in
+                let bytes = try? primary.read(at: slotBase + LogHeader.offset(ofSlot: index), count: LogEntry.encodedSize)
+                return bytes?[...] ?? []
+            }
+            follower.forgetConsumedEntries()
+            state.entries += progress.entries
+            state.allocation = follower.replay.allocation
+            state.appendIndex = follower.replay.appendIndex
+            state.header = header
+            state.follower = follower
+            return progress
+        }
+    }
+
+    /// From now on every append first checks that `lease` still names this writer, so a
+    /// writer whose lease was taken over (`famfs-policy takeover`) stops appending.
+    public func requireLease(_ lease: LeaderLease) {
+        self.lease.withLock { $0 = lease }
+    }
+
     private func append(_ makeEntry: (inout AllocationState) throws(ImageError) -> LogEntry) throws(ImageError) -> IndexedEntry {
         guard access == .readWrite else { throw .readOnly }
         if let fault = findings.first(where: \.isFault) { throw .logDamaged(fault) }
         return try log.withLock { state throws(ImageError) -> IndexedEntry in
+            if let lease = lease.withLock({ $0 }) {
+                do throws(LeaseError) { try lease.verify() } catch { throw .lease(error) }
+            }
             guard state.appendIndex < state.header.slotCount else { throw .logFull(slots: state.header.slotCount) }
             let saved = state.allocation
             do throws(ImageError) {

@@ -31,6 +31,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The entry cannot be expressed in famfs's format.
     case entry(MediaFormatError)
     case allocation(AllocationError)
+    /// This writer's lease no longer names it (taken over, or never held).
+    case lease(LeaseError)
 
     public var errno: Errno {
         switch self {
@@ -40,7 +42,7 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .missingDevice, .wrongDevice, .foreignDevice: return .operationNotSupportedByDevice
         case .deviceTruncated: return .ioError
         case .notLogOwner: return .notPermitted
-        case .readOnly, .logDamaged: return .readOnlyFileSystem
+        case .readOnly, .logDamaged, .lease: return .readOnlyFileSystem
         case .logFull: return .noSpace
         case .allocation(let error):
             if case .noSpace = error { return .noSpace }
@@ -83,6 +85,8 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(error)"
         case .allocation(let error):
             return "\(error)"
+        case .lease(let error):
+            return "not appending to the log: \(error)"
         }
     }
 }

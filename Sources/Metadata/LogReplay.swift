@@ -16,6 +16,8 @@ public struct LogReplay: Sendable {
     public var allocation: AllocationState
     /// The slot the next append writes (a torn last entry's slot is reused).
     public var appendIndex: UInt64
+    /// Who owns every claimed range, so later entries are checked against earlier ones.
+    var owners = DeviceRangeMap()
 
     /// The first fault, if the log is inconsistent.
     public var firstFault: ReplayFinding? { findings.first(where: \.isFault) }
@@ -56,7 +58,6 @@ public struct LogReplay: Sendable {
             DeviceSpace(size: $0.size, unit: unit,
                         reservedBytes: $0.index == 0 ? superblock.reservedBytes : FamfsMedia.superblockReservation)
         })
-        var owners = DeviceRangeMap()
         owners.insert(SimpleExtent(device: 0, offset: 0, length: superblock.reservedBytes), owner: "the superblock and log")
         for device in devices.dropFirst() {
             owners.insert(SimpleExtent(device: device.index, offset: 0, length: FamfsMedia.superblockReservation),
@@ -64,23 +65,33 @@ public struct LogReplay: Sendable {
         }
 
         for item in decoded {
-            switch item.entry {
-            case .mkdir:
-                entries.append(item)
-            case .addDevice:
+            if case .addDevice = item.entry {
                 if validDeviceEntries.contains(item.index) { entries.append(item) }
-            case .file(let file):
-                if let finding = claim(file, index: item.index, owners: &owners) {
-                    findings.append(finding)
-                } else {
-                    entries.append(item)
-                }
+            } else if let finding = admit(item) {
+                findings.append(finding)
             }
         }
     }
 
+    /// Adds a decoded MKDIR or FILE entry to `entries` once its memory is claimed, or returns
+    /// why it is not served. Devices are known before any entry is admitted, so an ADD_DAXDEV
+    /// entry seen here came too late to be used.
+    mutating func admit(_ item: IndexedEntry) -> ReplayFinding? {
+        switch item.entry {
+        case .mkdir:
+            break
+        case .addDevice(let device):
+            return .invalidDevice(index: item.index, device,
+                                  reason: "was added after this host opened the file system; remount to use it")
+        case .file(let file):
+            if let finding = claim(file, index: item.index) { return finding }
+        }
+        entries.append(item)
+        return nil
+    }
+
     /// Claims a FILE entry's memory, or returns why it cannot be.
-    private mutating func claim(_ file: FileEntry, index: UInt64, owners: inout DeviceRangeMap) -> ReplayFinding? {
+    private mutating func claim(_ file: FileEntry, index: UInt64) -> ReplayFinding? {
         let owner = "log entry \(index) '\(file.path)'"
         for range in file.fmap.claimedRanges {
             guard Int(range.device) < devices.count else {
