@@ -52,60 +52,62 @@ extension Fmap {
         }
     }
 
+    /// Sorts the ranges by device and offset; any overlap then shows between neighbours.
     private func checkNoSelfOverlap() throws(FmapValidationError) {
-        var map = DeviceRangeMap()
-        for (i, range) in claimedRanges.enumerated() {
-            if let clash = map.firstOverlap(with: range) {
-                throw .init(field: "extents", reason: "range \(i) (\(range)) overlaps range \(clash.owner) of the same file")
-            }
-            map.insert(range, owner: String(i))
+        let ranges = claimedRanges.enumerated().sorted {
+            ($0.element.device, $0.element.offset) < ($1.element.device, $1.element.offset)
+        }
+        for (previous, next) in zip(ranges, ranges.dropFirst())
+        where previous.element.device == next.element.device && next.element.offset < previous.element.end {
+            let (first, second) = previous.offset < next.offset ? (previous, next) : (next, previous)
+            throw .init(field: "extents", reason: "range \(second.offset) (\(second.element)) overlaps range \(first.offset) of the same file")
         }
     }
 }
 
-/// The per-range checks shared by simple extents and strips.
+/// The per-range checks shared by simple extents and strips. Field names are built only
+/// when a check fails: validation runs on every layout, and almost every fmap passes.
 private struct RangeChecker {
     let limits: FmapLimits
     let deviceSizes: [UInt64]?
 
-    func check(_ extent: SimpleExtent, field: String, lengthMayBeShort: Bool = false) throws(FmapValidationError) {
-        guard extent.length > 0 else { throw .init(field: "\(field).length", reason: "is zero") }
+    func check(_ extent: SimpleExtent, field: @autoclosure () -> String, lengthMayBeShort: Bool = false) throws(FmapValidationError) {
+        guard extent.length > 0 else { throw .init(field: "\(field()).length", reason: "is zero") }
         guard extent.offset % limits.alignment == 0 else {
-            throw .init(field: "\(field).offset", reason: "\(hex(extent.offset)) is not a multiple of \(hex(limits.alignment))")
+            throw .init(field: "\(field()).offset", reason: "\(hex(extent.offset)) is not a multiple of \(hex(limits.alignment))")
         }
         guard lengthMayBeShort || extent.length % limits.alignment == 0 else {
-            throw .init(field: "\(field).length", reason: "\(hex(extent.length)) is not a multiple of \(hex(limits.alignment))")
+            throw .init(field: "\(field()).length", reason: "\(hex(extent.length)) is not a multiple of \(hex(limits.alignment))")
         }
         let deviceLimit = min(limits.maxDevices, deviceSizes?.count ?? limits.maxDevices)
         guard Int(extent.device) < deviceLimit else {
-            throw .init(field: "\(field).device", reason: "index \(extent.device) is out of range (\(deviceLimit) devices)")
+            throw .init(field: "\(field()).device", reason: "index \(extent.device) is out of range (\(deviceLimit) devices)")
         }
         let (end, overflow) = extent.offset.addingReportingOverflow(extent.length)
-        guard !overflow else { throw .init(field: field, reason: "\(extent) ends past the 64-bit offset range") }
+        guard !overflow else { throw .init(field: field(), reason: "\(extent) ends past the 64-bit offset range") }
         if let sizes = deviceSizes, end > sizes[Int(extent.device)] {
-            throw .init(field: field, reason: "\(extent) runs past the end of device \(extent.device) (\(hex(sizes[Int(extent.device)])) bytes)")
+            throw .init(field: field(), reason: "\(extent) runs past the end of device \(extent.device) (\(hex(sizes[Int(extent.device)])) bytes)")
         }
     }
 
-    func check(_ extent: InterleavedExtent, field: String) throws(FmapValidationError) {
+    func check(_ extent: InterleavedExtent, field: @autoclosure () -> String) throws(FmapValidationError) {
         guard limits.chunkSizes.contains(extent.chunkSize) else {
             let allowed = limits.chunkSizes.sorted().map(hex).joined(separator: " or ")
-            throw .init(field: "\(field).chunk_size", reason: "\(hex(extent.chunkSize)) is not \(allowed)")
+            throw .init(field: "\(field()).chunk_size", reason: "\(hex(extent.chunkSize)) is not \(allowed)")
         }
         guard extent.chunkSize <= UInt32.max else {
-            throw .init(field: "\(field).chunk_size", reason: "\(hex(extent.chunkSize)) does not fit the 32-bit wire field")
+            throw .init(field: "\(field()).chunk_size", reason: "\(hex(extent.chunkSize)) does not fit the 32-bit wire field")
         }
-        guard extent.byteCount > 0 else { throw .init(field: "\(field).nbytes", reason: "is zero") }
+        guard extent.byteCount > 0 else { throw .init(field: "\(field()).nbytes", reason: "is zero") }
         let nstrips = extent.strips.count
         guard (1...limits.maxStrips).contains(nstrips) else {
-            throw .init(field: "\(field).nstrips", reason: "\(nstrips) strips; allowed 1...\(limits.maxStrips)")
+            throw .init(field: "\(field()).nstrips", reason: "\(nstrips) strips; allowed 1...\(limits.maxStrips)")
         }
         for (s, strip) in extent.strips.enumerated() {
-            let stripField = "\(field).strips[\(s)]"
-            try check(strip, field: stripField)
+            try check(strip, field: "\(field()).strips[\(s)]")
             let needed = extent.bytesNeeded(onStrip: s)
             guard strip.length >= needed else {
-                throw .init(field: "\(stripField).length", reason: "\(hex(strip.length)) is less than the \(hex(needed)) bytes its chunks need")
+                throw .init(field: "\(field()).strips[\(s)].length", reason: "\(hex(strip.length)) is less than the \(hex(needed)) bytes its chunks need")
             }
         }
     }
