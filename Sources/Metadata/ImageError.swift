@@ -74,7 +74,7 @@ public enum ImageError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .deviceTruncated(path, index, recorded, actual):
             return "\(path) (device \(index)) has \(actual) bytes but the log records \(recorded): truncated or the wrong device"
         case let .notLogOwner(host, owner):
-            return "this host (\(host.map(\.description) ?? "unknown")) is not the log's owner \(owner); open read-only"
+            return "this host (\(host.map(\.description) ?? "unknown")) is not the log's owner \(owner); mount read-only (famfs-policyd --follower), or make this host the owner with famfs-policy takeover DEV0"
         case .readOnly:
             return "the file system is open read-only"
         case .logDamaged(let finding):

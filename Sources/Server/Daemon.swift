@@ -15,7 +15,9 @@ public struct DaemonConfiguration: Sendable {
     public var devices: [String]
     /// A directory, or `/dev/fd/N` for a FUSE connection opened by someone else.
     public var mountpoint: String
-    public var policyPath: String
+    /// The Lua policy. A leader needs one; a follower may go without (devices are then named
+    /// to the kernel by the paths given).
+    public var policyPath: String?
     /// Values published to the policy as `config`.
     public var policyConfig: [String: String] = [:]
     /// Extra libfuse mount options (`allow_other`, `ro`, ...).
@@ -24,8 +26,14 @@ public struct DaemonConfiguration: Sendable {
     /// Where passthrough files live (`--staging`); without it every file is DAX.
     public var staging: String?
     public var kernelProfile: KernelProfile.Request = .auto
+    /// Mount read-only and follow the log the leader (on this or another host) appends to.
+    public var follower = false
+    /// How often a follower reads the log header again, in seconds.
+    public var pollInterval = 0.5
+    /// How often a leader beats its lease, and when a silent one counts as dead.
+    public var leaseTiming = LeaderLease.Timing.standard
 
-    public init(devices: [String], mountpoint: String, policyPath: String) {
+    public init(devices: [String], mountpoint: String, policyPath: String?) {
         self.devices = devices
         self.mountpoint = mountpoint
         self.policyPath = policyPath
@@ -34,10 +42,16 @@ public struct DaemonConfiguration: Sendable {
 
 /// The daemon: opens the devices and replays the log, loads the policy, mounts, and serves
 /// until unmounted. SIGINT and SIGTERM unmount cleanly; SIGHUP reloads the policy.
+///
+/// A leader holds the lease on the log while it runs (see `LeaderLease`); a follower mounts
+/// read-only and polls the log for what the leader appends (see `LogFollowing`).
 public final class Daemon: Sendable {
     public let configuration: DaemonConfiguration
     let image: FamfsImage
-    let policy: PolicySource
+    let policy: PolicySource?
+    let lease: LeaderLease?
+    let heartbeat: LeaseHeartbeat?
+    let following: LogFollowing?
     let mount: FuseMount
     let server: FuseServer
     let logger: Logger
@@ -47,23 +61,44 @@ public final class Daemon: Sendable {
     }
 
     /// Does everything that can fail before serving, so a broken setup fails at start with a
-    /// message that names the cause.
+    /// message that names the cause. A leader that fails after taking the lease releases it.
     public init(_ configuration: DaemonConfiguration, logger: Logger) throws(StartError) {
         self.configuration = configuration
         self.logger = logger
         guard !configuration.devices.isEmpty else { throw StartError(description: "no device given") }
+        try Self.checkRole(configuration)
+        (image, lease) = try Self.openImage(configuration, logger: logger)
+        heartbeat = lease.map { LeaseHeartbeat(lease: $0, logger: logger) }
+        heartbeat?.start()
+        let serving: (policy: PolicySource?, fileSystem: FileSystem, server: FuseServer, mount: FuseMount)
         do {
-            image = try FamfsImage.open(devices: configuration.devices.map { FilePath($0) }, access: .readWrite,
-                                        host: try SystemUUID.current())
+            serving = try Self.prepareServing(configuration, image: image, logger: logger)
         } catch {
-            throw StartError(description: "cannot open the file system: \(error)")
+            heartbeat?.stop()
+            lease?.release()
+            throw error
         }
+        (policy, server, mount) = (serving.policy, serving.server, serving.mount)
+        following = configuration.follower ? LogFollowing(fileSystem: serving.fileSystem, interval: configuration.pollInterval) : nil
+        let devices = configuration.devices.joined(separator: ", ")
+        if configuration.follower {
+            logger.info("following \(devices) read-only at \(configuration.mountpoint), reading the log every \(configuration.pollInterval) s")
+        } else {
+            logger.info("serving \(devices) at \(configuration.mountpoint) with policy \(configuration.policyPath ?? "")")
+        }
+    }
+
+    /// Policy, staging, server and mount, once the image is open.
+    private static func prepareServing(_ configuration: DaemonConfiguration, image: FamfsImage, logger: Logger)
+        throws(StartError) -> (policy: PolicySource?, fileSystem: FileSystem, server: FuseServer, mount: FuseMount) {
         let devices = image.devices.enumerated().map { index, device in
             DeviceFacts(index: UInt32(index), path: device.path.string, size: device.size, alignment: FmapLimits.mib2)
         }
+        let policy: PolicySource?
         do {
-            policy = try PolicySource(path: configuration.policyPath, devices: devices,
-                                      config: configuration.policyConfig, logger: logger)
+            policy = try configuration.policyPath.map {
+                try PolicySource(path: $0, devices: devices, config: configuration.policyConfig, logger: logger)
+            }
         } catch {
             throw StartError(description: "cannot load the policy: \(error)")
         }
@@ -79,22 +114,32 @@ public final class Daemon: Sendable {
         var negotiation = InitNegotiation()
         negotiation.kernelProfile = configuration.kernelProfile
         let source = policy
-        server = FuseServer(fileSystem: fileSystem, makePolicy: { try source.makeWorker() }, negotiation: negotiation,
-                            workerCount: configuration.workers, logger: logger)
+        let server = FuseServer(fileSystem: fileSystem,
+                                makePolicy: { try source.map { try $0.makeWorker() } ?? ReadOnlyWorkerPolicy() },
+                                negotiation: negotiation, workerCount: configuration.workers, logger: logger)
         let fsname = "famfs-policyd:" + (configuration.devices.first ?? "")
+        let roleOptions = configuration.follower ? ["ro"] : []
         do {
-            mount = try FuseMount(mountpoint: configuration.mountpoint,
-                                  options: ["fsname=\(fsname)", "subtype=famfs", "default_permissions"] + configuration.mountOptions)
+            let mount = try FuseMount(mountpoint: configuration.mountpoint,
+                                      options: ["fsname=\(fsname)", "subtype=famfs", "default_permissions"] + roleOptions
+                                        + configuration.mountOptions)
+            return (policy, fileSystem, server, mount)
         } catch {
             throw StartError(description: "cannot mount \(configuration.mountpoint): \(error)")
         }
-        logger.info("serving \(configuration.devices.joined(separator: ", ")) at \(configuration.mountpoint) with policy \(configuration.policyPath)")
     }
 
-    /// Serves until the file system is unmounted (or the connection's peer hangs up).
+    /// Serves until the file system is unmounted (or the connection's peer hangs up). A
+    /// follower polls the log meanwhile; a leader releases its lease on the way out.
     public func run() throws {
         let signals = installSignalHandlers()
         defer { signals.forEach { $0.cancel() } }
+        following?.start()
+        defer {
+            following?.stop()
+            heartbeat?.stop()
+            lease?.release()
+        }
         try server.serve(mount.channel)
         mount.unmount()
         logger.info("\(configuration.mountpoint) unmounted; exiting")
@@ -117,6 +162,7 @@ public final class Daemon: Sendable {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler { [self] in
                 if action == "reload" {
+                    guard let policy else { return logger.info("SIGHUP: no policy to reload") }
                     logger.info("SIGHUP: reloading \(policy.path)")
                     policy.reload()
                 } else {

@@ -66,6 +66,7 @@ public final class FileSystem: Sendable {
         let unique = request.unique
         let node = request.nodeID
         let layout = context.policy
+        if let refusal = readOnlyRefusal(request) { return refusal }
         switch request.operation {
         case .lookup(let name): return lookup(unique, parent: node, name: name)
         case .forget, .batchForget, .interrupt: return .none

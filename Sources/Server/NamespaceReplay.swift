@@ -14,29 +14,35 @@ extension Namespace {
         namespace.addMetaFiles(superblock: image.superblock, now: now)
         for indexed in image.entries {
             do throws(NamespaceError) {
-                switch indexed.entry {
-                case .mkdir(let directory):
-                    let id = try namespace.directory(atRelativePath: directory.path.string, now: now)
-                    namespace.update(id) { node in
-                        node.mode = FileSystem.directoryType | (directory.mode & 0o7777)
-                        node.uid = directory.uid
-                        node.gid = directory.gid
-                    }
-                case .file(let file):
-                    var components = file.path.components
-                    let name = String(components.removeLast())
-                    let parent = try namespace.directory(atRelativePath: components.joined(separator: "/"), now: now)
-                    try namespace.add(name: name, parent: parent, kind: .file(.dax(file.fmap, FmapResolver(file.fmap))),
-                                      mode: FileSystem.regularType | (file.mode & 0o7777), uid: file.uid, gid: file.gid,
-                                      now: now)
-                case .addDevice:
-                    break
-                }
+                try namespace.apply(indexed, now: now)
             } catch {
                 problems.append("log entry \(indexed.index) cannot be placed in the tree: \(error)")
             }
         }
         return (namespace, problems)
+    }
+
+    /// Places one log entry in the tree: a directory (its parents made as needed, its owner
+    /// and mode as logged) or a DAX file. Replay at mount and a follower's later entries both
+    /// come through here.
+    mutating func apply(_ indexed: IndexedEntry, now: UInt64) throws(NamespaceError) {
+        switch indexed.entry {
+        case .mkdir(let directory):
+            let id = try self.directory(atRelativePath: directory.path.string, now: now)
+            update(id) { node in
+                node.mode = FileSystem.directoryType | (directory.mode & 0o7777)
+                node.uid = directory.uid
+                node.gid = directory.gid
+            }
+        case .file(let file):
+            var components = file.path.components
+            let name = String(components.removeLast())
+            let parent = try self.directory(atRelativePath: components.joined(separator: "/"), now: now)
+            try add(name: name, parent: parent, kind: .file(.dax(file.fmap, FmapResolver(file.fmap))),
+                    mode: FileSystem.regularType | (file.mode & 0o7777), uid: file.uid, gid: file.gid, now: now)
+        case .addDevice:
+            break
+        }
     }
 
     private mutating func addMetaFiles(superblock: Superblock, now: UInt64) {

@@ -6,5 +6,5 @@ struct FamfsPolicy: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "famfs-policy",
         abstract: "Format devices, evaluate and test layout policies, check and commit files.",
-        subcommands: [MkfsCommand.self, CheckCommand.self, EvalCommand.self, CommitCommand.self])
+        subcommands: [MkfsCommand.self, CheckCommand.self, EvalCommand.self, CommitCommand.self, TakeoverCommand.self])
 }

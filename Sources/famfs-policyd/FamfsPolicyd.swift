@@ -15,18 +15,30 @@ struct FamfsPolicyd: ParsableCommand {
             first set; the policy's layout hook decides where. SIGHUP reloads the policy (a broken \
             one is refused and the old one kept); SIGINT and SIGTERM unmount.
 
+            One daemon leads: it holds a lease in the primary device, and a second leader on \
+            the same devices refuses to start, naming the holder (famfs-policy takeover DEV0 \
+            frees the lease of a dead leader). Every other host mounts the same devices with \
+            --follower: read-only, following the leader's log.
+
             Examples:
               famfs-policy mkfs /dev/shm/dev0 /dev/shm/dev1
               famfs-policyd --policy policies/stripe.lua \\
                   /dev/shm/dev0 /dev/shm/dev1 /mnt/famfs
+              famfs-policyd --follower /dev/shm/dev0 /dev/shm/dev1 /mnt/famfs-follower
               fusermount3 -u /mnt/famfs
             """)
 
     @Flag(name: .short, help: "Stay in the foreground (for systemd and terminals); otherwise detach once mounted.")
     var foreground = false
 
-    @Option(help: ArgumentHelp("The Lua policy file.", valueName: "file"))
-    var policy: String
+    @Option(help: ArgumentHelp("The Lua policy file. A leader needs one; a follower may go without (the kernel is then told each device by the path given).", valueName: "file"))
+    var policy: String?
+
+    @Flag(help: "Mount read-only and follow the log the leader appends to: its new files and directories appear here. Changes give EROFS.")
+    var follower = false
+
+    @Option(help: ArgumentHelp("With --follower, how often to read the log for new entries.", valueName: "seconds"))
+    var pollInterval = 0.5
 
     @Option(name: .customLong("config"), help: ArgumentHelp("A policy setting, published to the policy as config[KEY].", valueName: "key=value"))
     var policyConfig: [String] = []
@@ -61,6 +73,13 @@ struct FamfsPolicyd: ParsableCommand {
             throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
         }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard follower || policy != nil else {
+            throw ValidationError("a leader needs --policy FILE; to mount read-only and follow the leader, add --follower")
+        }
+        guard pollInterval > 0, pollInterval <= 60 else {
+            throw ValidationError("--poll-interval takes seconds above 0 and at most 60, e.g. --poll-interval 0.5")
+        }
+        guard !follower || staging == nil else { throw ValidationError("--staging is for the leader: a follower creates no files") }
         for setting in policyConfig where !setting.contains("=") {
             throw ValidationError("--config takes key=value, not '\(setting)'")
         }
@@ -82,6 +101,8 @@ struct FamfsPolicyd: ParsableCommand {
         configuration.workers = workers
         configuration.staging = staging
         configuration.kernelProfile = KernelProfile.Request(argument: kernelProfile) ?? .auto
+        configuration.follower = follower
+        configuration.pollInterval = pollInterval
         for setting in policyConfig {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
             configuration.policyConfig[parts[0]] = parts.count > 1 ? parts[1] : ""
