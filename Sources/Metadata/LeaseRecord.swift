@@ -5,9 +5,9 @@ import WireBytes
 ///
 /// It lives in the primary device at `offset` (4 KiB), inside the 2 MiB superblock
 /// reservation and after famfs's 200-byte superblock. famfs reads and checks only the
-/// superblock struct at offset 0, allocates nothing below 2 MiB, and mkfs zeroes the whole
-/// reservation, so famfs's tools neither see nor disturb the record, and a device without one
-/// reads as unclaimed. The record has its own page so its writes never share a cache line
+/// superblock struct at offset 0 and allocates nothing below 2 MiB, so famfs's tools neither
+/// see nor disturb the record. `Mkfs` zeroes the reservation; a device without the record's
+/// magic reads as unclaimed. The record has its own page so its writes never share a cache line
 /// with the superblock.
 ///
 /// | offset | field |
