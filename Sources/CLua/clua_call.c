@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const hook_names[CLUA_HOOK_COUNT] = {"layout", "placement", "on_release", "resolve_device"};
+const char *const clua_hook_names[CLUA_HOOK_COUNT] = {"layout", "placement", "on_release", "resolve_device"};
 
 /* Raises a failure the host detected (a malformed return value, a missing hook). */
 static int raise_status(lua_State *L, clua_status status, const char *field, const char *format, ...) {
@@ -23,7 +23,7 @@ static int raise_status(lua_State *L, clua_status status, const char *field, con
     return lua_error(L);
 }
 
-static void push_result_integer(lua_State *L, clua_runtime *rt, int64_t value) {
+void clua_push_result_integer(lua_State *L, clua_runtime *rt, int64_t value) {
     if (rt->integer_count == rt->integer_capacity) {
         size_t capacity = rt->integer_capacity ? rt->integer_capacity * 2 : 64;
         int64_t *grown = realloc(rt->integers, capacity * sizeof *grown);
@@ -34,7 +34,7 @@ static void push_result_integer(lua_State *L, clua_runtime *rt, int64_t value) {
     rt->integers[rt->integer_count++] = value;
 }
 
-static void set_result_string(lua_State *L, clua_runtime *rt, const char *text, size_t length) {
+void clua_set_result_string(lua_State *L, clua_runtime *rt, const char *text, size_t length) {
     char *copy = realloc(rt->string, length + 1);
     if (copy == NULL) clua_raise(L, "out of host memory for the result");
     memcpy(copy, text, length);
@@ -107,13 +107,13 @@ static lua_Integer sequence_length(lua_State *L, int list, field_ref at, const c
 }
 
 static void flatten_range(lua_State *L, clua_runtime *rt, int range, field_ref at) {
-    push_result_integer(L, rt, read_integer(L, range, at, "dev", UINT32_MAX));
-    push_result_integer(L, rt, read_integer(L, range, at, "offset", INT64_MAX));
-    push_result_integer(L, rt, read_integer(L, range, at, "length", INT64_MAX));
+    clua_push_result_integer(L, rt, read_integer(L, range, at, "dev", UINT32_MAX));
+    clua_push_result_integer(L, rt, read_integer(L, range, at, "offset", INT64_MAX));
+    clua_push_result_integer(L, rt, read_integer(L, range, at, "length", INT64_MAX));
 }
 
 /* Flattens the fmap table a layout hook returned (see clua_call in CLua.h). */
-static void flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
+void clua_flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
     rt->integer_count = 0;
     field_ref top = {-1, -1};
     if (!lua_istable(L, fmap))
@@ -129,8 +129,8 @@ static void flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
     lua_pop(L, 1);
     int extents = read_table(L, fmap, top, "extents");
     lua_Integer count = sequence_length(L, extents, top, "extents");
-    push_result_integer(L, rt, interleaved ? CLUA_EXT_INTERLEAVED : CLUA_EXT_SIMPLE);
-    push_result_integer(L, rt, count);
+    clua_push_result_integer(L, rt, interleaved ? CLUA_EXT_INTERLEAVED : CLUA_EXT_SIMPLE);
+    clua_push_result_integer(L, rt, count);
     for (lua_Integer i = 0; i < count; i++) {
         field_ref at = {i, -1};
         int extent = read_entry(L, extents, at);
@@ -145,9 +145,9 @@ static void flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
             lua_pop(L, 1);
             if (given && read_integer(L, extent, at, "nstrips", INT64_MAX) != nstrips)
                 raise_bad_value(L, at, "nstrips", "does not match the %I strips given", nstrips);
-            push_result_integer(L, rt, nstrips);
-            push_result_integer(L, rt, read_integer(L, extent, at, "chunk_size", INT64_MAX));
-            push_result_integer(L, rt, read_integer(L, extent, at, "nbytes", INT64_MAX));
+            clua_push_result_integer(L, rt, nstrips);
+            clua_push_result_integer(L, rt, read_integer(L, extent, at, "chunk_size", INT64_MAX));
+            clua_push_result_integer(L, rt, read_integer(L, extent, at, "nbytes", INT64_MAX));
             for (lua_Integer s = 0; s < nstrips; s++) {
                 field_ref strip_at = {i, s};
                 int strip = read_entry(L, strips, strip_at);
@@ -163,8 +163,8 @@ static void read_placement(lua_State *L, clua_runtime *rt, int first) {
     rt->integer_count = 0;
     const char *decision = lua_type(L, first) == LUA_TSTRING ? lua_tostring(L, first) : NULL;
     if (decision != NULL && strcmp(decision, "dax") == 0) {
-        push_result_integer(L, rt, 0);
-        set_result_string(L, rt, "", 0);
+        clua_push_result_integer(L, rt, 0);
+        clua_set_result_string(L, rt, "", 0);
         return;
     }
     if (decision == NULL || strcmp(decision, "passthrough") != 0)
@@ -175,11 +175,11 @@ static void read_placement(lua_State *L, clua_runtime *rt, int first) {
     if (backing == NULL || length == 0)
         raise_status(L, CLUA_BAD_RETURN, "", "placement \"passthrough\" needs a backing path as second result, got %s",
                      luaL_typename(L, first + 1));
-    push_result_integer(L, rt, 1);
-    set_result_string(L, rt, backing, length);
+    clua_push_result_integer(L, rt, 1);
+    clua_set_result_string(L, rt, backing, length);
 }
 
-static void push_file(lua_State *L, const clua_file *file) {
+void clua_push_file(lua_State *L, const clua_file *file) {
     lua_createtable(L, 0, 5);
     lua_pushstring(L, file->path);
     lua_setfield(L, -2, "path");
@@ -194,7 +194,7 @@ static void push_file(lua_State *L, const clua_file *file) {
 }
 
 /* Updates the `free` field of devices whose free space changed since the last call. */
-static void refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices) {
+void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices) {
     if (rt->call_free_bytes == NULL) return;
     for (int i = 0; i < rt->device_count; i++) {
         if (rt->published_free[i] == rt->call_free_bytes[i]) continue;
@@ -216,14 +216,14 @@ static int call_body(lua_State *L) {
     int arguments = 1;
     switch (hook) {
     case CLUA_HOOK_LAYOUT:
-        push_file(L, rt->call_file);
+        clua_push_file(L, rt->call_file);
         lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref);
-        refresh_free_bytes(L, rt, 3);
+        clua_refresh_free_bytes(L, rt, 3);
         arguments = 2;
         break;
     case CLUA_HOOK_PLACEMENT:
     case CLUA_HOOK_ON_RELEASE:
-        push_file(L, rt->call_file);
+        clua_push_file(L, rt->call_file);
         break;
     default:
         lua_pushinteger(L, rt->call_device_index);
@@ -234,7 +234,7 @@ static int call_body(lua_State *L) {
     lua_call(L, arguments, 2);
     switch (hook) {
     case CLUA_HOOK_LAYOUT:
-        flatten_layout(L, rt, 1);
+        clua_flatten_layout(L, rt, 1);
         break;
     case CLUA_HOOK_PLACEMENT:
         read_placement(L, rt, 1);
@@ -243,14 +243,14 @@ static int call_body(lua_State *L) {
         if (!lua_isboolean(L, 1))
             raise_status(L, CLUA_BAD_RETURN, "", "on_release must return a boolean, got %s", luaL_typename(L, 1));
         rt->integer_count = 0;
-        push_result_integer(L, rt, lua_toboolean(L, 1));
+        clua_push_result_integer(L, rt, lua_toboolean(L, 1));
         break;
     default: {
         size_t length = 0;
         const char *path = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &length) : NULL;
         if (path == NULL || length == 0)
             raise_status(L, CLUA_BAD_RETURN, "", "resolve_device must return a device path, got %s", luaL_typename(L, 1));
-        set_result_string(L, rt, path, length);
+        clua_set_result_string(L, rt, path, length);
         break;
     }
     }
@@ -264,7 +264,7 @@ clua_status clua_call(clua_runtime *rt, clua_hook hook, const clua_file *file, i
         rt->failure.line = 0;
         rt->failure.source[0] = '\0';
         rt->failure.field[0] = '\0';
-        snprintf(rt->failure.message, sizeof rt->failure.message, "the policy defines no %s function", hook_names[hook]);
+        snprintf(rt->failure.message, sizeof rt->failure.message, "the policy defines no %s function", clua_hook_names[hook]);
         return CLUA_MISSING_HOOK;
     }
     rt->current_hook = hook;
@@ -297,13 +297,13 @@ typedef struct load_request {
 /* Records each hook the loaded chunk defined as a global function, with where it starts. */
 static void record_hooks(lua_State *L, clua_runtime *rt) {
     for (int hook = 0; hook < CLUA_HOOK_COUNT; hook++) {
-        int type = lua_getglobal(L, hook_names[hook]);
+        int type = lua_getglobal(L, clua_hook_names[hook]);
         if (type == LUA_TNIL) {
             lua_pop(L, 1);
             continue;
         }
         if (type != LUA_TFUNCTION)
-            raise_status(L, CLUA_BAD_RETURN, hook_names[hook], "hook must be a function, got %s", lua_typename(L, type));
+            raise_status(L, CLUA_BAD_RETURN, clua_hook_names[hook], "hook must be a function, got %s", lua_typename(L, type));
         lua_Debug ar;
         lua_pushvalue(L, -1);
         lua_getinfo(L, ">S", &ar);

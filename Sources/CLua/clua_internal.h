@@ -72,6 +72,25 @@ void clua_charge(lua_State *L, int64_t instructions);
 /* The budget hook: charges CLUA_HOOK_INTERVAL instructions. */
 void clua_budget_hook(lua_State *L, lua_Debug *ar);
 
+/* The hooks' global names, indexed by clua_hook. */
+extern const char *const clua_hook_names[CLUA_HOOK_COUNT];
+
+/* The message handler every protected entry uses: fills runtime->failure. */
+int clua_message_handler(lua_State *L);
+
+/* Result buffers of the current call (raise on host memory exhaustion). */
+void clua_push_result_integer(lua_State *L, clua_runtime *rt, int64_t value);
+void clua_set_result_string(lua_State *L, clua_runtime *rt, const char *text, size_t length);
+
+/* Flattens the fmap table at stack index `fmap` into the integer results (see clua_call). */
+void clua_flatten_layout(lua_State *L, clua_runtime *rt, int fmap);
+
+/* Pushes a fresh file facts table. */
+void clua_push_file(lua_State *L, const clua_file *file);
+
+/* Updates the `free` field of the device table at `devices` from rt->call_free_bytes. */
+void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices);
+
 /* Copies `length` bytes of `text` into a C buffer of `size`, always NUL terminated. */
 void clua_copy_text(char *buffer, size_t size, const char *text, size_t length);
 

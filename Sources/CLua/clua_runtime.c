@@ -135,7 +135,7 @@ static clua_status classify(clua_runtime *rt) {
     return CLUA_RUNTIME;
 }
 
-static int message_handler(lua_State *L) {
+int clua_message_handler(lua_State *L) {
     clua_runtime *rt = clua_runtime_of(L);
     clua_failure *failure = &rt->failure;
     describe_error_value(L, failure);
@@ -170,7 +170,7 @@ clua_status clua_protected(clua_runtime *rt, lua_CFunction body, void *argument)
     rt->failure.field[0] = '\0';
     rt->instructions_left = rt->instruction_budget;
     lua_settop(L, 0);
-    lua_pushcfunction(L, message_handler);
+    lua_pushcfunction(L, clua_message_handler);
     lua_pushcfunction(L, body);
     lua_pushlightuserdata(L, argument);
     rt->in_call = 1;

@@ -28,6 +28,16 @@ enum LayoutResult {
         return Fmap(fileSize: fileSize, extents: .interleaved(extents))
     }
 
+    /// Decodes a layout result and checks it against `limits`, the device sizes, and the
+    /// memory the call allocated; throws the first fault, naming the field.
+    static func checked(_ values: UnsafeBufferPointer<Int64>, fileSize: UInt64, limits: FmapLimits,
+                        deviceSizes: [UInt64], allocations: [SimpleExtent]) throws(FmapValidationError) -> Fmap {
+        let fmap = decode(values, fileSize: fileSize)
+        try fmap.validate(limits: limits, deviceSizes: deviceSizes)
+        try checkOwnership(of: fmap, allocations: allocations)
+        return fmap
+    }
+
     /// Throws naming the first range of `fmap` that lies outside every allocation of the call.
     static func checkOwnership(of fmap: Fmap, allocations: [SimpleExtent]) throws(FmapValidationError) {
         func check(_ range: SimpleExtent, field: @autoclosure () -> String) throws(FmapValidationError) {

@@ -18,7 +18,8 @@ final class LuaState {
         self.host = host
         self.policyName = policyName
         let callbacks = clua_host(context: Unmanaged.passUnretained(host).toOpaque(),
-                                  alloc: hostAlloc, log: hostLog, read_module: hostReadModule)
+                                  alloc: hostAlloc, log: hostLog, read_module: hostReadModule,
+                                  test_layout_begin: hostTestLayoutBegin, test_layout_end: hostTestLayoutEnd)
         guard let runtime = clua_open(limits.memoryBytes, Int64(limits.instructionBudget), callbacks) else {
             throw PolicyError(kind: .memory, file: policyName, line: nil, hook: .load,
                               message: "cannot create a Lua state within \(limits.memoryBytes) bytes")
@@ -54,6 +55,39 @@ final class LuaState {
             }
         }
         try check(status, hook: .load)
+    }
+
+    /// Installs `expect`, `expect_eq`, `expect_error` and `layout_of` for a policy test.
+    func openTestHelpers() throws(PolicyError) {
+        try check(clua_open_test_helpers(runtime), hook: .load)
+    }
+
+    /// Runs a further chunk (a test file) in this state; `chunkName` is how errors name it.
+    func run(text: [UInt8], chunkName: String) throws(PolicyError) {
+        let status = text.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                clua_run_chunk(runtime, chars.baseAddress, chars.count, "@" + chunkName)
+            }
+        }
+        try check(status, hook: .load, defaultFile: chunkName)
+    }
+
+    /// The global functions whose names start with `prefix`, ordered by file and line.
+    func functions(named prefix: String) throws(PolicyError) -> [(name: String, file: String, line: Int)] {
+        try check(clua_list_functions(runtime, prefix), hook: .load)
+        let parts = string.split(separator: "\0", omittingEmptySubsequences: false).dropLast().map(String.init)
+        let lines = integers
+        return stride(from: 0, to: parts.count - 1, by: 2).map { i in
+            (name: parts[i], file: parts[i + 1], line: i / 2 < lines.count ? Int(lines[i / 2]) : 0)
+        }
+    }
+
+    /// Calls the global function `name` with the device table; nil when it returned, or
+    /// where and why it raised.
+    func callFunction(_ name: String) -> (file: String, line: Int?, message: String)? {
+        guard clua_call_function(runtime, name) != CLUA_OK else { return nil }
+        let failure = clua_last_failure(runtime)!.pointee
+        return (Self.text(failure.source), failure.line > 0 ? Int(failure.line) : nil, Self.text(failure.message))
     }
 
     func defines(_ hook: PolicyHook) -> Bool {
@@ -100,14 +134,14 @@ final class LuaState {
         return (String(cString: clua_hook_source(runtime, raw)), Int(clua_hook_line(runtime, raw)))
     }
 
-    private func check(_ status: clua_status, hook: PolicyHook) throws(PolicyError) {
+    private func check(_ status: clua_status, hook: PolicyHook, defaultFile: String? = nil) throws(PolicyError) {
         guard status != CLUA_OK else { return }
         let failure = clua_last_failure(runtime)!.pointee
         var file = Self.text(failure.source)
         var line: Int? = failure.line > 0 ? Int(failure.line) : nil
         if line == nil || file.isEmpty {
             let defined = location(of: hook)
-            (file, line) = (defined.file, line ?? defined.line)
+            (file, line) = (defaultFile ?? defined.file, line ?? defined.line)
         }
         throw PolicyError(kind: Self.kind(status), file: file, line: line, hook: hook,
                           field: Self.text(failure.field), message: Self.text(failure.message))
@@ -198,4 +232,19 @@ private let hostReadModule: @convention(c) (UnsafeMutableRawPointer?, UnsafePoin
         write(error.message, to: messageBuffer, size: messageSize)
         return CLUA_HOST_BAD_ARGUMENT
     }
+}
+
+private let hostTestLayoutBegin: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<Int64>?, Int32) -> clua_host_status = {
+    context, freeBytes, count in
+    host(context).beginTestLayout(freeBytes: UnsafeMutableBufferPointer(start: freeBytes, count: freeBytes == nil ? 0 : Int(count)))
+    return CLUA_HOST_OK
+}
+
+private let hostTestLayoutEnd: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Int64>?, Int, Int64,
+                                               UnsafeMutablePointer<CChar>?, Int) -> clua_host_status = {
+    context, values, count, fileSize, messageBuffer, messageSize in
+    let result = values.map { UnsafeBufferPointer(start: $0, count: count) }
+    guard let problem = host(context).endTestLayout(result, fileSize: UInt64(max(0, fileSize))) else { return CLUA_HOST_OK }
+    write(problem, to: messageBuffer, size: messageSize)
+    return CLUA_HOST_BAD_ARGUMENT
 }

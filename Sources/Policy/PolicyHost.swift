@@ -60,8 +60,43 @@ final class PolicyHost {
         }
     }
 
+    /// What a policy test's `layout_of` allocates from and is checked against; nil outside tests.
+    var testLayout: TestLayoutSession?
+
+    /// Starts a test's `layout_of` call: records allocations from the session's allocator.
+    func beginTestLayout(freeBytes: UnsafeMutableBufferPointer<Int64>) {
+        guard let session = testLayout else { return }
+        for i in freeBytes.indices { freeBytes[i] = Int64(clamping: session.allocator.freeBytes(device: UInt32(i))) }
+        beginLayout(with: session.allocator)
+    }
+
+    /// Ends a test's `layout_of` call: validates the flattened fmap (nil when the hook failed)
+    /// and keeps only the memory it uses; returns why the fmap was refused, if it was.
+    func endTestLayout(_ values: UnsafeBufferPointer<Int64>?, fileSize: UInt64) -> String? {
+        guard let session = testLayout, let values else {
+            endLayout(keeping: { _ in false })
+            return nil
+        }
+        do {
+            let fmap = try LayoutResult.checked(values, fileSize: fileSize, limits: session.fmapLimits,
+                                                deviceSizes: devices.map(\.size), allocations: allocations)
+            let used = fmap.claimedRanges
+            endLayout(keeping: { extent in used.contains { $0.overlaps(extent) } })
+            return nil
+        } catch {
+            endLayout(keeping: { _ in false })
+            return error.description
+        }
+    }
+
     func log(level: Int32, message: String) {
         let levels: [Logger.Level] = [.debug, .info, .warning, .error]
         logger.log(level: levels[Int(max(0, min(3, level)))], "\(message)")
     }
+}
+
+/// The allocation state and fmap rules behind a policy test's `layout_of` calls.
+struct TestLayoutSession {
+    var allocator: AllocationStateAllocator
+    var fmapLimits: FmapLimits
 }

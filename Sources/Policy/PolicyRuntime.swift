@@ -16,8 +16,8 @@ public final class PolicyRuntime {
     public let devices: [DeviceFacts]
     /// The rules `layout` results must obey.
     public let fmapLimits: FmapLimits
-    private let host: PolicyHost
-    private let lua: LuaState
+    let host: PolicyHost
+    let lua: LuaState
     private let deviceSizes: [UInt64]
     /// Free bytes per device, refilled before each layout call.
     private var freeBytes: [Int64]
@@ -128,15 +128,13 @@ public final class PolicyRuntime {
 
     /// Decodes the layout result, validates it, and checks it uses only this call's memory.
     private func checkedLayout(fileSize: UInt64) throws(PolicyError) -> Fmap {
-        let fmap = LayoutResult.decode(lua.integers, fileSize: fileSize)
-        let (file, line) = lua.location(of: .layout)
         do {
-            try fmap.validate(limits: fmapLimits, deviceSizes: deviceSizes)
-            try LayoutResult.checkOwnership(of: fmap, allocations: host.allocations)
+            return try LayoutResult.checked(lua.integers, fileSize: fileSize, limits: fmapLimits,
+                                            deviceSizes: deviceSizes, allocations: host.allocations)
         } catch {
+            let (file, line) = lua.location(of: .layout)
             throw PolicyError(kind: .invalidFmap, file: file, line: line, hook: .layout,
                               field: error.field, message: error.description)
         }
-        return fmap
     }
 }

@@ -39,7 +39,7 @@ public enum PolicyEvaluator {
             EvalReport.DeviceUsage(index: $0.index, path: $0.path, size: $0.size, used: claims.usedBytes(onDevice: $0.index))
         }
         let valid = loadError == nil && files.allSatisfy { $0.error == nil }
-        return EvalReport(valid: valid, devices: usage, files: files, loadError: loadError)
+        return EvalReport(valid: valid, devices: usage, files: files, loadError: loadError, reservedBytes: input.reservedBytes)
     }
 
     private static func evaluate(_ file: EvalInput.File, runtime: PolicyRuntime,

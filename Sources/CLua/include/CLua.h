@@ -32,6 +32,14 @@ typedef struct clua_host {
        and names its chunk (e.g. "@lib/famfs.lua"). */
     clua_host_status (*read_module)(void *context, const char *name, char **text, size_t *text_length,
                                     char *chunkname, size_t chunkname_size, char *error, size_t error_size);
+    /* Policy tests only (NULL otherwise): a test's layout_of call begins. The host starts
+       recording allocations and writes each device's free bytes (`count` of them). */
+    clua_host_status (*test_layout_begin)(void *context, int64_t *free_bytes, int count);
+    /* ... and ends. `integers` is the flattened fmap (see clua_call), or NULL when the hook
+       failed: the host then releases everything the call allocated. Otherwise it validates
+       the fmap, keeps what it uses, and on a refused fmap writes why to `error`. */
+    clua_host_status (*test_layout_end)(void *context, const int64_t *integers, size_t count, int64_t file_size,
+                                        char *error, size_t error_size);
 } clua_host;
 
 /* How an entry into Lua ended. */
@@ -122,6 +130,24 @@ clua_status clua_call(clua_runtime *runtime, clua_hook hook, const clua_file *fi
 
 const int64_t *clua_result_integers(const clua_runtime *runtime, size_t *count);
 const char *clua_result_string(const clua_runtime *runtime, size_t *length);
+
+/* Policy tests (famfs-policy test). A test is a global function named test_*; it gets the
+   device table as its argument and fails by raising an error. */
+
+/* Installs the test helpers as globals: expect, expect_eq, expect_error and layout_of. */
+clua_status clua_open_test_helpers(clua_runtime *runtime);
+
+/* Runs another chunk of text (a test file) in the loaded state, under the budget. */
+clua_status clua_run_chunk(clua_runtime *runtime, const char *text, size_t length, const char *chunkname);
+
+/* Lists the global functions whose names start with `prefix`, ordered by source and line.
+   Results: string = each function's name and then its source (chunk name), every one
+   followed by a NUL; integers = each function's first line. */
+clua_status clua_list_functions(clua_runtime *runtime, const char *prefix);
+
+/* Calls the global function `name` with the device table as its one argument, under a
+   fresh instruction budget. A raised error is the test's failure (clua_last_failure). */
+clua_status clua_call_function(clua_runtime *runtime, const char *name);
 
 /* Bytes the state holds now. */
 size_t clua_memory_in_use(const clua_runtime *runtime);

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import Policy
+import PolicyEval
+
+/// The options eval and test share: the devices a policy sees, its config, its limits.
+struct PolicyInputOptions: ParsableArguments {
+    @Option(name: .customLong("device"), help: "A device as PATH=SIZE, e.g. /dev/dax0.0=64G; repeat for more.")
+    var devices: [String] = []
+
+    @Option(help: "A YAML or JSON file with devices, files, config and optionally the policy (see examples/).")
+    var input: String?
+
+    @Option(name: .customLong("set"), help: "A policy config value as KEY=VALUE (the script's config table); repeat for more.")
+    var settings: [String] = []
+
+    @Option(help: "Bytes reserved at the start of every device, never allocated (e.g. 8M).")
+    var reserve: String?
+
+    @Option(name: .customLong("instruction-budget"), help: "Lua instructions one hook call (or one test) may run.")
+    var instructionBudget = PolicyLimits().instructionBudget
+
+    @Option(name: .customLong("memory-limit"), help: "Bytes the policy's Lua state may hold (e.g. 64M).")
+    var memoryLimit = "64M"
+
+    /// The --input file (if any) with the --device, --set and --reserve arguments and `files` added.
+    func evalInput(files: [String] = []) throws -> EvalInput {
+        var result = EvalInput()
+        do {
+            if let input {
+                guard let text = try? String(contentsOfFile: input, encoding: .utf8) else {
+                    throw ValidationError("Cannot read the --input file \(input).")
+                }
+                let folder = (input as NSString).deletingLastPathComponent
+                result = try EvalInput.parse(yaml: text, folder: folder.isEmpty ? "." : folder)
+            }
+            for device in devices {
+                let (path, size) = try EvalInput.assignment(device)
+                result.devices.append(.init(path: path, size: size))
+            }
+            for file in files {
+                let (path, size) = try EvalInput.assignment(file)
+                result.files.append(.init(path: path, size: size))
+            }
+        } catch let error as EvalInputError {
+            throw ValidationError(error.description)
+        }
+        for setting in settings {
+            guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
+                throw ValidationError("--set '\(setting)' is not KEY=VALUE, e.g. --set width=8.")
+            }
+            result.config[String(setting[..<equals])] = String(setting[setting.index(after: equals)...])
+        }
+        if let reserve {
+            guard let bytes = SizeText.parse(reserve) else { throw ValidationError("--reserve '\(reserve)' is not a size, e.g. 8M.") }
+            result.reservedBytes = bytes
+        }
+        return result
+    }
+
+    /// The instruction budget and memory cap.
+    func limits() throws -> PolicyLimits {
+        guard let memory = SizeText.parse(memoryLimit), memory > 0 else {
+            throw ValidationError("--memory-limit '\(memoryLimit)' is not a size, e.g. 64M.")
+        }
+        guard instructionBudget > 0 else { throw ValidationError("--instruction-budget must be positive, e.g. 10000000.") }
+        return PolicyLimits(instructionBudget: instructionBudget, memoryBytes: Int(clamping: memory))
+    }
+}
