@@ -227,7 +227,7 @@ public final class LeaderLease: Sendable {
     private func read() throws(LeaseError) -> LeaseRecord? {
         let bytes: [UInt8]
         do { bytes = try device.read(at: LeaseRecord.offset, count: LeaseRecord.encodedSize) } catch { throw .device(error) }
-        do { return try LeaseRecord.decode(bytes[...]) } catch { throw .notFamfs(.superblock(primary, error)) }
+        do { return try LeaseRecord.decode(bytes[...]) } catch { throw .damagedRecord(primary, error) }
     }
 
     private func write(_ record: LeaseRecord) throws(LeaseError) {

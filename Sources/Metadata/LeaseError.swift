@@ -7,6 +7,8 @@ public enum LeaseError: Error, Equatable, Sendable, CustomStringConvertible {
     case device(DeviceError)
     /// The device is not a famfs primary device.
     indirect case notFamfs(ImageError)
+    /// The lease record is there but fails its checks (damaged, or torn by a concurrent write).
+    case damagedRecord(FilePath, MediaFormatError)
     /// This host's identity is unknown.
     case noHostIdentity(Errno)
     /// A live leader holds the lease: its heartbeat moved while we watched.
@@ -22,6 +24,8 @@ public enum LeaseError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(error)"
         case .notFamfs(let error):
             return "\(error)"
+        case let .damagedRecord(primary, error):
+            return "\(primary): the lease record at offset \(LeaseRecord.offset) is damaged: \(error)"
         case .noHostIdentity(let errno):
             return "cannot determine this host's system uuid (\(errno)); create /etc/machine-id with systemd-machine-id-setup"
         case let .held(record, primary):
