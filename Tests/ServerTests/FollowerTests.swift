@@ -143,6 +143,18 @@ struct FollowerTests {
         #expect(!FileManager.default.fileExists(atPath: follower.path("refused.bin")))
     }
 
+    @Test("a leader stopped cleanly releases the lease, and the next leader takes it at once")
+    func cleanStopReleasesTheLease() throws {
+        let shared = try SharedDevices()
+        defer { shared.remove() }
+        let first = try shared.daemon("first")
+        try first.startLeader(policy: Self.policy)
+        first.stop()
+        let next = try shared.daemon("next")
+        try next.startLeader(policy: Self.policy)
+        #expect(next.log.contains("it was released by host"), "\(next.log)")
+    }
+
     @Test("a follower mount refuses every change with EROFS")
     func followerMountIsReadOnly() throws {
         let shared = try SharedDevices()
