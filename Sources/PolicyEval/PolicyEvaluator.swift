@@ -4,8 +4,9 @@ import Logging
 import Policy
 
 /// Runs a policy as the daemon would, without mounting: a fresh allocation state over the
-/// described devices, then for each file in order `placement`, `on_release` for passthrough
-/// files, and `layout` for files bound for DAX. Every fmap is then checked against every
+/// described devices, then for each file in order `placement` (told size 0, as the daemon
+/// asks when the file is created), `on_release` for passthrough files (told the final
+/// size), and `layout` for files bound for DAX. Every fmap is then checked against every
 /// other for overlap, and device usage is summed from the fmaps themselves.
 public enum PolicyEvaluator {
     public static func evaluate(policyPath: String, input: EvalInput, limits: PolicyLimits = PolicyLimits(),
@@ -47,7 +48,9 @@ public enum PolicyEvaluator {
         let facts = FileFacts(path: file.path, size: file.size, uid: file.uid, gid: file.gid, mode: file.mode)
         var result = EvalReport.FileResult(path: file.path, size: file.size, mode: file.mode)
         do {
-            switch try runtime.placement(for: facts) {
+            var created = facts
+            created.size = 0
+            switch try runtime.placement(for: created) {
             case .dax:
                 result.placement = .dax
             case .passthrough(let backingPath):

@@ -70,7 +70,7 @@ import Testing
                               files: [.init(path: "/data/a", size: 8 << 20), .init(path: "/scratch/x", size: 8 << 20)])
         let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/mixed.lua", input: input)
         let text = report.text(policy: "mixed.lua")
-        #expect(text.contains("/data/a 8M: dax interleaved 2x2M [0:0x0+4M 1:0x0+4M]"))
+        #expect(text.contains("/data/a 8M: committed interleaved 2x2M [0:0x0+4M 1:0x0+4M]"))
         #expect(text.contains("/scratch/x 8M: passthrough scratch/x"))
         #expect(text.contains("0 /dev/dax0.0: 4M of 1G used (0.4%)"))
         #expect(text.contains("balance: most and least used devices differ by 0"))

@@ -104,18 +104,19 @@ private func strips(_ fmap: Fmap) -> [SimpleExtent] {
 }
 
 @Suite struct MixedPolicyTests {
-    @Test func placesByPatternAndSize() throws {
+    @Test func everyFileStartsStagedAndOnlyLargeUnmatchedFilesAreCommitted() throws {
         let runtime = try load("mixed.lua", devices(4), config: ["backing_prefix": "backing"])
-        #expect(try runtime.placement(for: FileFacts(path: "/data/big", size: 64 << 20)) == .dax)
-        #expect(try runtime.placement(for: FileFacts(path: "/data/small", size: 4096)) == .passthrough(backingPath: "backing/data/small"))
-        #expect(try runtime.placement(for: FileFacts(path: "/scratch/big", size: 64 << 20)) == .passthrough(backingPath: "backing/scratch/big"))
-        #expect(try runtime.placement(for: FileFacts(path: "/data/x.tmp", size: 64 << 20)) == .passthrough(backingPath: "backing/data/x.tmp"))
+        #expect(try runtime.placement(for: FileFacts(path: "/data/big", size: 0)) == .passthrough(backingPath: "backing/data/big"))
+        #expect(try runtime.shouldCommitOnRelease(FileFacts(path: "/data/big", size: 64 << 20)))
+        #expect(try !runtime.shouldCommitOnRelease(FileFacts(path: "/data/small", size: 4096)))
+        #expect(try !runtime.shouldCommitOnRelease(FileFacts(path: "/scratch/big", size: 64 << 20)))
+        #expect(try !runtime.shouldCommitOnRelease(FileFacts(path: "/data/x.tmp", size: 64 << 20)))
     }
 
     @Test func patternsAndThresholdAreConfigurable() throws {
         let runtime = try load("mixed.lua", devices(4), config: ["passthrough_patterns": "%.log$", "min_dax_size": "1K"])
-        #expect(try runtime.placement(for: FileFacts(path: "/scratch/x", size: 4096)) == .dax)
-        #expect(try runtime.placement(for: FileFacts(path: "/var/x.log", size: 4096)) != .dax)
+        #expect(try runtime.shouldCommitOnRelease(FileFacts(path: "/scratch/x", size: 4096)))
+        #expect(try !runtime.shouldCommitOnRelease(FileFacts(path: "/var/x.log", size: 4096)))
     }
 
     @Test func daxFilesAreStriped() throws {
