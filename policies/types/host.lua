@@ -56,3 +56,42 @@ config = {}
 ---@param name string
 ---@return any
 function require(name) end
+
+--- The fmap `layout_of` returns: the `famfs-policy eval --json` shape.
+---@class LaidOutFmap: Fmap
+---@field file_size integer
+
+---@class TestFile
+---@field path string?  default "/test"
+---@field size integer?  default 0
+---@field uid integer?
+---@field gid integer?
+---@field mode integer?  default 0x81a4 (0100644)
+
+--- Tests only (famfs-policy test): fails the test at the caller's line unless `condition` holds.
+---@generic T
+---@param condition T
+---@param message any?
+---@return T
+function expect(condition, message) end
+
+--- Tests only: fails unless `actual` equals `expected` (tables compared deeply), printing both.
+---@param actual any
+---@param expected any
+---@param message any?
+---@return any
+function expect_eq(actual, expected, message) end
+
+--- Tests only: fails unless `fn(...)` raises an error whose message contains `text`.
+---@param fn function
+---@param text string?
+---@return string
+function expect_error(fn, text, ...) end
+
+--- Tests only: runs layout as the daemon would. Returns the fmap, or nil, the error
+--- (`file:line: layout: ...`) and its kind (`runtime`, `allocation`, `badReturn`, `invalidFmap`).
+---@param file TestFile
+---@return LaidOutFmap|nil fmap
+---@return string? error
+---@return string? kind
+function layout_of(file) end
