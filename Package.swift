@@ -67,6 +67,7 @@ let package = Package(
             "Metadata", "Devices",
             "PolicyEval",
             "CSystemExtras",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "famfs-policyd", dependencies: [
             "Server",
@@ -90,5 +91,7 @@ let package = Package(
         .target(name: "CFamfsMediaReference", path: "Tests/CFamfsMediaReference"),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Fmap", "Allocation"]),
         .testTarget(name: "PolicyEvalTests", dependencies: ["PolicyEval", "Policy", "Fmap"]),
+        // Every example in README.md, docs/ and examples/ runs: Lua blocks load, commands exit as documented.
+        .testTarget(name: "DocsTests", dependencies: ["PolicyEval", "Policy"]),
     ]
 )

@@ -2,16 +2,23 @@
 -- Each test gets the device table (four 1 GiB devices by default) and empty devices.
 local famfs = require("lib.famfs")
 
-function test_a_large_file_is_striped_over_every_device(devices)
+-- Files are striped over `width` devices (config, default 16) or every device if fewer.
+local function stripe_width(devices)
+  return math.min(math.tointeger(tonumber(config.width or "16")), #devices)
+end
+
+function test_a_large_file_is_striped_with_2_mib_chunks(devices)
+  local n = stripe_width(devices)
   local fmap = expect(layout_of{ path = "/big", size = 100 * famfs.MiB })
   expect_eq(fmap.ext_type, "interleaved")
   local extent = fmap.extents[1]
   expect_eq(extent.chunk_size, famfs.CHUNK)
-  expect_eq(extent.nstrips, #devices, "one strip per device")
-  -- 50 chunks over 4 strips: the first two strips carry 13 chunks, the others 12.
+  expect_eq(extent.nstrips, n, "one strip per device")
+  -- 50 chunks dealt over n strips: the first 50 % n strips carry one chunk more.
   for s, strip in ipairs(extent.strips) do
     expect_eq(strip.dev, s - 1)
-    expect_eq(strip.length, (s <= 2 and 13 or 12) * famfs.CHUNK, "strip " .. s)
+    local chunks = 50 // n + (s <= 50 % n and 1 or 0)
+    expect_eq(strip.length, chunks * famfs.CHUNK, "strip " .. s)
   end
 end
 
@@ -23,11 +30,11 @@ function test_small_and_empty_files_take_one_chunk()
   end
 end
 
-function test_round_robin_continues_where_the_previous_file_ended()
-  local first = expect(layout_of{ path = "/a", size = 3 * famfs.CHUNK })
-  local second = expect(layout_of{ path = "/b", size = 2 * famfs.CHUNK })
-  expect_eq({ first.extents[1].strips[1].dev, first.extents[1].strips[3].dev }, { 0, 2 })
-  expect_eq({ second.extents[1].strips[1].dev, second.extents[1].strips[2].dev }, { 3, 0 })
+function test_round_robin_continues_where_the_previous_file_ended(devices)
+  -- The first file's 3 chunks start at device 0; the next file starts 3 devices on.
+  layout_of{ path = "/a", size = 3 * famfs.CHUNK }
+  local second = expect(layout_of{ path = "/b", size = famfs.CHUNK })
+  expect_eq(second.extents[1].strips[1].dev, 3 % #devices)
 end
 
 function test_files_never_share_memory()

@@ -7,7 +7,14 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Verify the superblock, the log's checksums and seqnums, and that no allocations overlap.",
-        discussion: "Exits 0 when the file system is clean, 1 naming the first fault otherwise.")
+        discussion: """
+            Reads the devices and changes nothing; run it on an unmounted file system for a \
+            stable answer. Exits 0 when the file system is clean, 1 naming the \
+            first fault otherwise.
+
+            Example:
+              famfs-policy check /dev/dax0.0 /dev/dax1.0
+            """)
 
     @Argument(help: "Devices in the order mkfs was given them: the primary first.")
     var devices: [String]

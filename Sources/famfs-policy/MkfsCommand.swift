@@ -13,6 +13,11 @@ struct MkfsCommand: ParsableCommand {
             device is recorded in the log by uuid and must be given in the same order when the \
             file system is opened. Devices are devdax character devices or regular files \
             (the file's size is the device's capacity).
+
+            Examples:
+              famfs-policy mkfs /dev/dax0.0 /dev/dax1.0
+              truncate -s 256M /dev/shm/dev0 /dev/shm/dev1 && famfs-policy mkfs /dev/shm/dev0 /dev/shm/dev1
+              famfs-policy mkfs --force --log-length 64M /dev/dax0.0
             """)
 
     @Flag(help: "Overwrite devices that already hold a famfs file system.")

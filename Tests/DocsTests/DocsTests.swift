@@ -1,0 +1,77 @@
+import Foundation
+import Policy
+import Testing
+
+/// Every example in the docs runs: Lua blocks load in the sandbox and their tests pass,
+/// walkthrough pieces are the shipped files, and eval/test commands exit 0.
+@Suite struct DocsTests {
+    static let blocks: [CodeBlock] = documents.flatMap { (try? CodeBlock.all(in: $0)) ?? [] }
+
+    @Test func theDocumentsHaveExamples() {
+        for document in documents {
+            #expect(Self.blocks.contains { $0.document == document }, "\(document) has no code blocks")
+        }
+        #expect(Self.blocks.filter { $0.language == "lua" }.count >= 10)
+    }
+
+    @Test func everyLuaBlockLoadsInTheSandboxAndItsTestsPass() throws {
+        let lib = try String(contentsOfFile: repository + "/policies/lib/famfs.lua", encoding: .utf8)
+        for block in Self.blocks where block.language == "lua" {
+            let folder = NSTemporaryDirectory() + "docs-test-" + UUID().uuidString
+            try FileManager.default.createDirectory(atPath: folder + "/lib", withIntermediateDirectories: true)
+            try lib.write(toFile: folder + "/lib/famfs.lua", atomically: true, encoding: .utf8)
+            // A piece of a policy or a test file runs with no layout of its own.
+            var text = block.text
+            if !text.contains("function layout(") { text += "\nfunction layout() end\n" }
+            try text.write(toFile: folder + "/block.lua", atomically: true, encoding: .utf8)
+            let devices = (0..<4).map { DeviceFacts(index: UInt32($0), path: "/dev/dax\($0).0", size: 1 << 30, alignment: 2 << 20) }
+            let suite = PolicyTestSuite(policyPath: folder + "/block.lua", devices: devices)
+            do {
+                for test in try suite.discover() where block.pieceOf == nil {
+                    let outcome = suite.run(test)
+                    #expect(outcome.passed, "\(block) \(test.name): \(outcome.failure ?? "")")
+                }
+            } catch {
+                Issue.record("\(block) does not load: \(error)")
+            }
+        }
+    }
+
+    @Test func walkthroughPiecesAreTheShippedFiles() throws {
+        let pieces = Dictionary(grouping: Self.blocks.filter { $0.pieceOf != nil }, by: { $0.pieceOf! })
+        #expect(!pieces.isEmpty)
+        func normalized(_ text: String) -> [String] {
+            text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        for (file, blocks) in pieces {
+            let shipped = try String(contentsOfFile: repository + "/" + file, encoding: .utf8)
+            #expect(normalized(blocks.map(\.text).joined(separator: "\n")) == normalized(shipped),
+                    "the lua blocks marked <!-- \(file) --> in \(blocks[0].document) differ from \(file)")
+        }
+    }
+
+    @Test func everyEvalAndTestCommandSucceeds() throws {
+        let commands = Self.blocks.filter { $0.language == "sh" }.flatMap { block in block.policyCommands.map { (block, $0) } }
+        #expect(commands.count >= 8)
+        guard let executable = famfsPolicyExecutable() else {
+            Issue.record("famfs-policy is not built beside the tests; build with swift build --build-tests")
+            return
+        }
+        for (block, arguments) in commands {
+            let result = try run(executable, arguments)
+            #expect(result.status == 0, "\(block): famfs-policy \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.output)")
+        }
+    }
+
+    @Test func everyHelpHasExamples() throws {
+        guard let executable = famfsPolicyExecutable() else {
+            Issue.record("famfs-policy is not built beside the tests; build with swift build --build-tests")
+            return
+        }
+        for command in ["mkfs", "check", "eval", "test", "commit", "takeover"] {
+            let result = try run(executable, [command, "--help"])
+            #expect(result.status == 0)
+            #expect(result.output.contains("Example"), "famfs-policy \(command) --help shows no example")
+        }
+    }
+}
