@@ -93,5 +93,12 @@ let package = Package(
         .testTarget(name: "PolicyEvalTests", dependencies: ["PolicyEval", "Policy", "Fmap"]),
         // Every example in README.md, docs/ and examples/ runs: Lua blocks load, commands exit as documented.
         .testTarget(name: "DocsTests", dependencies: ["PolicyEval", "Policy"]),
+
+        // libFuzzer targets (scripts/fuzz builds them with --sanitize=fuzzer); a normal build
+        // makes each a replay tool for its corpus in Fuzz/corpus/.
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzRequestDecoder", dependencies: ["FuseWire", "FuzzSupport"], path: "Fuzz/FuzzRequestDecoder"),
+        .executableTarget(name: "FuzzFmapDecoder", dependencies: ["Fmap", "FuzzSupport"], path: "Fuzz/FuzzFmapDecoder"),
+        .executableTarget(name: "FuzzLogReplay", dependencies: ["Metadata", "Fmap", "CZlib", "FuzzSupport"], path: "Fuzz/FuzzLogReplay"),
     ]
 )

@@ -45,7 +45,7 @@ public struct LogReplay: Sendable {
         devices = [DeviceEntry(index: 0, size: superblock.device.size, uuid: superblock.deviceUUID)]
         var validDeviceEntries: Set<UInt64> = []
         for case let (index, .addDevice(device)) in decoded.map({ ($0.index, $0.entry) }) {
-            if let reason = Self.problem(with: device, known: devices) {
+            if let reason = Self.problem(with: device, known: devices, unit: superblock.allocationUnit) {
                 findings.append(.invalidDevice(index: index, device, reason: reason))
             } else {
                 devices.append(device)
@@ -116,11 +116,18 @@ public struct LogReplay: Sendable {
         return nil
     }
 
-    private static func problem(with device: DeviceEntry, known: [DeviceEntry]) -> String? {
+    /// Allocation units one device may have: a size beyond it is damage, not memory, and its
+    /// bitmap would exhaust ours (2^28 units: 512 TiB of 2 MiB units, 1 TiB of 4 KiB ones).
+    static let maximumUnitsPerDevice: UInt64 = 1 << 28
+
+    private static func problem(with device: DeviceEntry, known: [DeviceEntry], unit: UInt64) -> String? {
         if Int(device.index) != known.count { return "is not the next index \(known.count)" }
         if device.uuid == .zero { return "has no uuid" }
         if let twin = known.first(where: { $0.uuid == device.uuid }) { return "repeats the uuid of device \(twin.index)" }
         if device.size <= FamfsMedia.superblockReservation { return "is too small (\(device.size) bytes)" }
+        if device.size / unit > maximumUnitsPerDevice {
+            return "is too large (\(device.size) bytes, more than \(maximumUnitsPerDevice) allocation units)"
+        }
         return nil
     }
 }

@@ -90,7 +90,7 @@ extension FileSystem {
                 if staging != nil {
                     let facts = FileFacts(path: "/" + path, size: 0, uid: caller.uid, gid: caller.gid, mode: mode)
                     if case .passthrough(let backing) = try context.policy.placement(facts) {
-                        try createStaged(backing, mountPath: path, mode: mode)
+                        try createStaged(backing, mountPath: path, mode: mode, uid: caller.uid, gid: caller.gid)
                         content = .passthrough(backing: backing)
                     }
                 }

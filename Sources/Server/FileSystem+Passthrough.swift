@@ -19,12 +19,23 @@ extension FileSystem {
     }
 
     /// Creates the staged file for a new passthrough node.
-    func createStaged(_ backing: String, mountPath: String, mode: UInt32) throws(NamespaceError) {
+    /// The staged file's owner and mode are the file's (a restart reads them back), so they are
+    /// the creator's, not the daemon's, and not cut by the daemon's umask.
+    func createStaged(_ backing: String, mountPath: String, mode: UInt32, uid: UInt32, gid: UInt32) throws(NamespaceError) {
         guard let staging else {
             throw NamespaceError(.invalidArgument, "the policy placed /\(mountPath) as passthrough, but the daemon runs without --staging")
         }
         do {
-            try staging.create(backing, mountPath: mountPath, mode: mode).close()
+            let file = try staging.create(backing, mountPath: mountPath, mode: mode)
+            defer { try? file.close() }
+            let owned = (uid == geteuid() && gid == getegid()) || fchown(file.rawValue, uid, gid) == 0
+            guard owned, fchmod(file.rawValue, mode_t(mode & 0o7777)) == 0 else {
+                let error = Errno(rawValue: errno)
+                try? staging.remove(backing)
+                throw NamespaceError(error, "cannot give staged file \(backing) to uid \(uid) gid \(gid) mode \(String(mode & 0o7777, radix: 8))")
+            }
+        } catch let error as NamespaceError {
+            throw error
         } catch let error as StagingArea.StagingError {
             throw NamespaceError(error.errno, error.description)
         } catch {

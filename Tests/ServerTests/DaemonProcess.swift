@@ -31,8 +31,8 @@ final class DaemonProcess {
     let logPath: String
     private var process: Process?
 
-    /// Makes and formats `deviceCount` 256 MiB devices.
-    init(deviceCount: Int = 2) throws {
+    /// Makes and formats `deviceCount` devices of `deviceSize` bytes (256 MiB unless told).
+    init(deviceCount: Int = 2, deviceSize: Int = 256 << 20) throws {
         let directory = "/dev/shm/famfs-daemon-\(UUID().uuidString.prefix(8))"
         self.directory = directory
         devices = (0..<deviceCount).map { "\(directory)/dev\($0)" }
@@ -44,17 +44,20 @@ final class DaemonProcess {
         }
         for device in devices {
             FileManager.default.createFile(atPath: device, contents: nil)
-            guard truncate(device, 256 << 20) == 0 else { throw Errno(rawValue: errno) }
+            guard truncate(device, off_t(deviceSize)) == 0 else { throw Errno(rawValue: errno) }
         }
         let mkfs = try runTool("famfs-policy", ["mkfs"] + devices)
         guard mkfs.status == 0 else { throw Errno.ioError }
     }
 
-    /// Starts the daemon with `policy` and waits until the mount is up.
-    func start(policy: String, staging useStaging: Bool = false, environment: [String: String] = [:]) throws {
+    /// Starts the daemon with `policy` and waits until the mount is up. `options` go before
+    /// the devices (e.g. `["-o", "allow_other"]`); `devices` replaces the formatted ones.
+    func start(policy: String, staging useStaging: Bool = false, environment: [String: String] = [:],
+               options: [String] = [], devices: [String]? = nil) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "\(executablesDirectory)/famfs-policyd")
-        process.arguments = ["-f", "--policy", policy] + (useStaging ? ["--staging", staging] : []) + devices + [mountpoint]
+        process.arguments = ["-f", "--policy", policy] + (useStaging ? ["--staging", staging] : []) + options
+            + (devices ?? self.devices) + [mountpoint]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -63,7 +66,19 @@ final class DaemonProcess {
         process.standardOutput = log
         try process.run()
         self.process = process
-        guard waitUntil(timeout: 10, { self.isMounted }) else { throw Errno.timedOut }
+        guard waitUntil(timeout: 10, { self.isMounted || !process.isRunning }) else { throw Errno.timedOut }
+        guard isMounted else {
+            throw StartFailure(status: process.terminationStatus, crashed: process.terminationReason == .uncaughtSignal, log: self.log)
+        }
+    }
+
+    /// The daemon exited instead of mounting; `log` holds what it said.
+    struct StartFailure: Error, CustomStringConvertible {
+        var status: Int32
+        /// Killed by a signal (a trap, an abort) rather than exiting.
+        var crashed: Bool
+        var log: String
+        var description: String { "famfs-policyd \(crashed ? "died of signal" : "exited with status") \(status): \(log)" }
     }
 
     var isMounted: Bool {
