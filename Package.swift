@@ -94,6 +94,17 @@ let package = Package(
         // Every example in README.md, docs/ and examples/ runs: Lua blocks load, commands exit as documented.
         .testTarget(name: "DocsTests", dependencies: ["PolicyEval", "Policy"]),
 
+        // Benchmarks (scripts/bench runs them; never the tests or CI): famfs-bench measures, the
+        // SocketKernel plays the kernel over a socketpair for an in-process server.
+        .target(name: "SocketKernel", dependencies: ["Server", .product(name: "SystemPackage", package: "swift-system")],
+                path: "Benchmarks/SocketKernel"),
+        .executableTarget(name: "famfs-bench", dependencies: [
+            "SocketKernel", "Server", "Policy", "Allocation", "Fmap", "Devices", "Metadata", "CSystemExtras",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ], path: "Benchmarks/famfs-bench"),
+
         // libFuzzer targets (scripts/fuzz builds them with --sanitize=fuzzer); a normal build
         // makes each a replay tool for its corpus in Fuzz/corpus/.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+
+/// create, stat, readdir and unlink of many empty files in one directory, single-threaded.
+/// In famfs a file that never got a size is not logged and can be removed, so this is the
+/// metadata cycle famfs-policyd and an ordinary file system can both run.
+struct MetadataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "metadata",
+        abstract: "create + stat + readdir + unlink of N empty files in a new directory.")
+
+    @OptionGroup var output: ResultsOptions
+
+    @Option(help: "Name of what is measured, the second part of each result key.")
+    var target: String
+
+    @Option(help: ArgumentHelp("A directory to create; it stays, empty (famfs cannot remove a logged directory).", valueName: "path"))
+    var dir: String
+
+    @Option(help: "Files.")
+    var files = 10_000
+
+    func run() throws {
+        guard mkdir(dir, 0o755) == 0 else { throw failure("mkdir \(dir)") }
+        let paths = (0..<files).map { "\(dir)/f\($0)" }
+        var phases: [(String, Double)] = []
+        let total = monotonicSeconds()
+        try phases.append(("create", timed {
+            for path in paths {
+                let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+                guard descriptor >= 0 else { throw failure("create \(path)") }
+                close(descriptor)
+            }
+        }))
+        try phases.append(("stat", timed {
+            var status = stat()
+            for path in paths where stat(path, &status) != 0 { throw failure("stat \(path)") }
+        }))
+        try phases.append(("readdir", timed {
+            guard let stream = opendir(dir) else { throw failure("opendir \(dir)") }
+            defer { closedir(stream) }
+            var seen = 0
+            while let entry = readdir(stream) {
+                if entry.pointee.d_name.0 != UInt8(ascii: ".") { seen += 1 }
+            }
+            guard seen == files else { throw IOWorkload.Failure(description: "readdir \(dir): \(seen) of \(files) entries") }
+        }))
+        try phases.append(("unlink", timed {
+            for path in paths where unlink(path) != 0 { throw failure("unlink \(path)") }
+        }))
+        let elapsed = monotonicSeconds() - total
+        for (phase, seconds) in phases {
+            try output.record("meta.\(target).\(phase)", Double(files) / seconds, "ops/s")
+        }
+        try output.record("meta.\(target).cycle", Double(files) / elapsed, "files/s")
+    }
+}
+
+/// Creates `files` empty files in `directories` subdirectories and stats them all, so the
+/// daemon holds (and the kernel has looked up) every node; the daemon's RSS is read after.
+struct PopulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "populate",
+        abstract: "Create and stat many empty files (for the daemon's memory at scale).")
+
+    @Option(help: ArgumentHelp("An existing directory to fill.", valueName: "path"))
+    var dir: String
+
+    @Option(help: "Files.")
+    var files = 100_000
+
+    @Option(help: "Subdirectories the files are spread over.")
+    var directories = 100
+
+    func run() throws {
+        let perDirectory = (files + directories - 1) / directories
+        let start = monotonicSeconds()
+        var status = stat()
+        for d in 0..<directories {
+            let folder = "\(dir)/d\(d)"
+            guard mkdir(folder, 0o755) == 0 else { throw failure("mkdir \(folder)") }
+            for f in 0..<min(perDirectory, files - d * perDirectory) {
+                let path = "\(folder)/f\(f)"
+                let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+                guard descriptor >= 0 else { throw failure("create \(path)") }
+                close(descriptor)
+                guard stat(path, &status) == 0 else { throw failure("stat \(path)") }
+            }
+        }
+        print("created \(files) files in \(directories) directories in \(String(format: "%.1f", monotonicSeconds() - start)) s")
+    }
+}
+
+func timed(_ body: () throws -> Void) rethrows -> Double {
+    let start = monotonicSeconds()
+    try body()
+    return monotonicSeconds() - start
+}
+
+func failure(_ what: String) -> IOWorkload.Failure {
+    IOWorkload.Failure(description: "\(what): \(String(cString: strerror(errno)))")
+}
