@@ -30,6 +30,9 @@ public struct Node: Sendable {
     /// Seconds since the epoch; famfs's log keeps no times, so they live for the mount only.
     public var modified: UInt64
     public var readOnly: Bool
+    /// Directories directly inside this one (a directory's link count is 2 plus this); kept
+    /// by `Namespace` as it adds, removes and moves nodes, so attributes need no scan.
+    public internal(set) var subdirectoryCount = 0
 
     public var isDirectory: Bool {
         if case .directory = kind { return true }
@@ -95,8 +98,7 @@ public struct Namespace: Sendable {
 
     /// Directories directly inside `directory` (for its link count).
     public func subdirectoryCount(of directory: UInt64) -> Int {
-        guard case .directory(let children)? = nodes[directory]?.kind else { return 0 }
-        return children.values.count { nodes[$0]?.isDirectory == true }
+        nodes[directory]?.subdirectoryCount ?? 0
     }
 
     /// The path relative to the mount root without a leading `/`, as famfs's log records it.
@@ -124,6 +126,7 @@ public struct Namespace: Sendable {
         nodes[node.id] = node
         nodes[parent]?.attachChild(node.id, named: name)
         nodes[parent]?.modified = now
+        if node.isDirectory { nodes[parent]?.subdirectoryCount += 1 }
         return node
     }
 
@@ -162,6 +165,7 @@ extension Namespace {
     public mutating func remove(_ id: UInt64) {
         guard let node = nodes[id] else { return }
         nodes[node.parent]?.detachChild(named: node.name)
+        if node.isDirectory { nodes[node.parent]?.subdirectoryCount -= 1 }
         nodes[id] = nil
     }
 
@@ -172,6 +176,10 @@ extension Namespace {
         }
         nodes[node.parent]?.detachChild(named: node.name)
         nodes[parent]?.attachChild(id, named: name)
+        if node.isDirectory {
+            nodes[node.parent]?.subdirectoryCount -= 1
+            nodes[parent]?.subdirectoryCount += 1
+        }
         nodes[parent]?.modified = now
         nodes[id]?.name = name
         nodes[id]?.parent = parent
