@@ -67,11 +67,12 @@ extension FileSystem {
         }
         var backingID: Int32?
         if passthroughInKernel {
-            let id = cfuse_ioctl_backing_open(context.channel.descriptor.rawValue, descriptor.rawValue)
-            if id > 0 {
-                backingID = id
-            } else {
-                logger.warning("FUSE_DEV_IOC_BACKING_OPEN for \(backing) failed (\(Errno(rawValue: errno))); forwarding its I/O instead")
+            do {
+                backingID = try kernelBackings.acquire(node.id, fuse: context.channel.descriptor) {
+                    try staging.open(backing, flags: O_RDWR)
+                }
+            } catch {
+                logger.warning("FUSE_DEV_IOC_BACKING_OPEN for \(backing) failed (\(error)); forwarding its I/O instead")
             }
         }
         let handle = openFiles.add(OpenFile(node: node.id, descriptor: descriptor, backingID: backingID, writable: writable))
@@ -105,8 +106,8 @@ extension FileSystem {
     /// RELEASE: drops the handle; after the last one, asks the policy whether to commit.
     func release(_ unique: UInt64, _ id: UInt64, _ arguments: ReleaseArguments, context: WorkerContext) -> Response {
         guard let file = openFiles.remove(arguments.fileHandle) else { return .ok(unique) }
-        if let backingID = file.backingID {
-            _ = cfuse_ioctl_backing_close(context.channel.descriptor.rawValue, UInt32(backingID))
+        if file.backingID != nil {
+            kernelBackings.release(file.node, fuse: context.channel.descriptor)
         }
         try? file.descriptor.close()
         guard openFiles.count(of: id) == 0,

@@ -30,6 +30,7 @@ public final class FileSystem: Sendable {
     /// Where passthrough files live; nil when the daemon runs without `--staging`.
     let staging: StagingArea?
     let openFiles = OpenFiles()
+    let kernelBackings = KernelBackings()
     let counters = RequestCounters()
     /// Whether the kernel does passthrough I/O itself (FUSE_PASSTHROUGH negotiated).
     let kernelPassthrough = Mutex(false)
