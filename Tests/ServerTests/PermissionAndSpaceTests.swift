@@ -127,4 +127,42 @@ struct FullDeviceTests {
         }
         #expect(try FileManager.default.attributesOfItem(atPath: "\(mount)/on1-fill.bin")[.size] as? Int == device1Free)
     }
+
+    @Test("a full log answers ENOSPC naming the log, keeps serving, and keeps every entry it took, also after a restart")
+    func fullLogRefusesMoreEntries() throws {
+        let daemon = try DaemonProcess(deviceCount: 1)
+        defer { daemon.stop() }
+        let policy = "\(repositoryRoot)/policies/contiguous.lua"
+        try daemon.start(policy: policy)
+        let mount = daemon.mountpoint
+        let content = randomBytes(3 << 20, seed: 5)
+        try writeFile("\(mount)/kept.bin", size: content.count, data: content)
+
+        // The smallest log (8 MiB of 544-byte entries) fills after some 15,000 directories.
+        var made = 0
+        while made < 100_000, mkdir("\(mount)/d\(made)", 0o755) == 0 { made += 1 }
+        let failure = errno
+        #expect(failure == ENOSPC, "mkdir number \(made + 1) failed with \(Errno(rawValue: failure))")
+        #expect(made > 10_000)
+        #expect(daemon.log.contains("the log is full"), "\(daemon.log.suffix(2_000))")
+
+        // Sizing a file needs a log entry too: refused, and its memory given back.
+        let free = try freeBytes(mount)
+        #expect(throws: Errno.noSpace) {
+            let file = try FileDescriptor.open(FilePath("\(mount)/late.bin"), .readWrite, options: .create, permissions: .ownerReadWrite)
+            defer { try? file.close() }
+            try file.resize(to: 2 << 20)
+        }
+        #expect(try freeBytes(mount) == free)
+        #expect(try readFile("\(mount)/kept.bin") == content, "the mount still serves what it has")
+
+        daemon.send(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        #expect(try runTool("famfs-policy", ["check"] + daemon.devices).status == 0)
+        try daemon.start(policy: policy)
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: mount))
+        #expect((0..<made).allSatisfy { names.contains("d\($0)") }, "every directory that was answered is in the log")
+        #expect(!names.contains("d\(made)") && !names.contains("late.bin"))
+        #expect(try readFile("\(mount)/kept.bin") == content)
+    }
 }
