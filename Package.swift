@@ -29,9 +29,11 @@ let package = Package(
         .target(name: "CDaxctl", linkerSettings: [.linkedLibrary("daxctl")]),
         // zlib's crc32, the checksum famfs's superblock and log entries carry.
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        // CPU cache write-back and invalidation for memory shared without cross-host coherence.
+        .target(name: "CCacheLines"),
         // Backing devices: devdax discovery, file-backed devices, shared mappings.
         .target(name: "Devices", dependencies: [
-            "CDaxctl", .product(name: "SystemPackage", package: "swift-system"),
+            "CDaxctl", "CCacheLines", .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // famfs's on-media format: superblock, append-only log, replay into allocation state, mkfs, check.
         .target(name: "Metadata", dependencies: [
@@ -85,7 +87,7 @@ let package = Package(
         ]),
         // C definitions of the kernel ABI, compiled independently of the Swift codecs they check.
         .target(name: "CFuseABIReference", path: "Tests/CFuseABIReference"),
-        .testTarget(name: "DevicesTests", dependencies: ["Devices"]),
+        .testTarget(name: "DevicesTests", dependencies: ["Devices", "CCacheLines"]),
         .testTarget(name: "MetadataTests", dependencies: ["Metadata", "CFamfsMediaReference"]),
         // C definitions of famfs's on-media structs, compiled independently of the Swift codecs they check.
         .target(name: "CFamfsMediaReference", path: "Tests/CFamfsMediaReference"),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCacheLines
 import SystemPackage
 
 /// A backing device mapped shared into this process: a devdax character device, or a regular
@@ -64,9 +65,13 @@ public final class MappedDevice: @unchecked Sendable {
         try? descriptor.close()
     }
 
-    /// A copy of `count` bytes at `offset`.
+    /// A copy of `count` bytes at `offset`, read past this CPU's cache: the cache lines are
+    /// dropped first, so on memory shared without cross-host coherence the copy holds what
+    /// other hosts flushed. Meant for shared metadata (superblock, log, lease); file data goes
+    /// through `bytes(at:count:)`.
     public func read(at offset: UInt64, count: Int) throws(DeviceError) -> [UInt8] {
         let region = try bytes(at: offset, count: count)
+        if let start = region.baseAddress { ccache_flush(start, count) }
         return Array(region)
     }
 
@@ -93,10 +98,13 @@ public final class MappedDevice: @unchecked Sendable {
         return try checkedRegion(offset: offset, count: count)
     }
 
-    /// Makes writes to `[offset, offset + count)` durable on the backing store (msync).
+    /// Makes writes to `[offset, offset + count)` visible to other hosts and durable: the CPU
+    /// cache lines are written back to the memory (shared memory need not be coherent across
+    /// hosts), then a file-backed device is synced to its file (msync).
     public func flush(at offset: UInt64, count: Int) throws(DeviceError) {
         guard access == .readWrite, count > 0 else { return }
-        _ = try checkedRegion(offset: offset, count: count)
+        let region = try checkedRegion(offset: offset, count: count)
+        ccache_flush(region.baseAddress!, count)
         let page = UInt64(sysconf(Int32(_SC_PAGESIZE)))
         let start = offset / page * page
         let length = Int(offset - start) + count
