@@ -43,7 +43,7 @@ final class DaemonProcess {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         }
         for device in devices {
-            FileManager.default.createFile(atPath: device, contents: nil)
+            _ = FileManager.default.createFile(atPath: device, contents: nil)
             guard truncate(device, off_t(deviceSize)) == 0 else { throw Errno(rawValue: errno) }
         }
         let mkfs = try runTool("famfs-policy", ["mkfs"] + devices)
@@ -59,7 +59,7 @@ final class DaemonProcess {
         process.arguments = ["-f", "--policy", policy] + (useStaging ? ["--staging", staging] : []) + options
             + (devices ?? self.devices) + [mountpoint]
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardError = log

@@ -54,7 +54,7 @@ struct DaemonProcessTests {
         try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
         try daemon.start(policy: "\(folder)/staging.lua", staging: true, environment: ["FAMFS_POLICYD_FAILPOINT": failpoint])
         let bytes = randomBytes(40 << 20 + 4097)
-        FileManager.default.createFile(atPath: "\(daemon.mountpoint)/data.bin", contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: "\(daemon.mountpoint)/data.bin", contents: Data(bytes))
 
         let commit = Process()
         commit.executableURL = URL(fileURLWithPath: "\(executablesDirectory)/famfs-policy")

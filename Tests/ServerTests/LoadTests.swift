@@ -84,7 +84,7 @@ struct LoadTests {
             if name.hasSuffix(".dax") {
                 try writeFile("\(mount)/\(name)", size: size, data: content)
             } else {
-                FileManager.default.createFile(atPath: "\(mount)/\(name)", contents: Data(content))
+                _ = FileManager.default.createFile(atPath: "\(mount)/\(name)", contents: Data(content))
             }
             workers.append(LoadWorker(path: "\(mount)/\(name)", content: content, writes: writes, seed: .random(in: 0...UInt64.max)))
         }
@@ -133,7 +133,7 @@ struct LoadTests {
         try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
         try daemon.start(policy: "\(folder)/staging.lua", staging: true)
         let path = "\(daemon.mountpoint)/twice.bin"
-        FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
         // The kernel binds an inode to one backing file while it is open: a second open must
         // name the same one, and it must be writable though the first handle was not.
         let reader = try FileDescriptor.open(FilePath(path), .readOnly)

@@ -35,7 +35,7 @@ final class MountedFileSystem: @unchecked Sendable {
             try FileManager.default.createDirectory(atPath: fresh, withIntermediateDirectories: true)
             devicePaths = (0..<deviceCount).map { "\(fresh)/dev\($0)" }
             for path in devicePaths {
-                FileManager.default.createFile(atPath: path, contents: nil)
+                _ = FileManager.default.createFile(atPath: path, contents: nil)
                 guard truncate(path, off_t(Self.deviceSize)) == 0 else { throw Errno(rawValue: errno) }
             }
             _ = try Mkfs.format(devices: devicePaths.map { FilePath($0) }, options: .init(systemUUID: host))

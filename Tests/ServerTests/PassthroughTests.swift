@@ -43,7 +43,7 @@ func mountWithStaging(reusing previous: MountedFileSystem? = nil, log: CapturedL
 /// whether it is tmpfs or the mount's passthrough files.
 func mutate(_ directory: String) throws {
     let a = "\(directory)/a.bin", b = "\(directory)/b.bin", c = "\(directory)/c.bin"
-    FileManager.default.createFile(atPath: a, contents: Data(randomBytes(100_000, seed: 1)))
+    _ = FileManager.default.createFile(atPath: a, contents: Data(randomBytes(100_000, seed: 1)))
     let handle = try FileDescriptor.open(FilePath(a), .readWrite)
     _ = try handle.writeAll(toAbsoluteOffset: 50_000, randomBytes(80_000, seed: 2))
     _ = try handle.writeAll(toAbsoluteOffset: 300_000, randomBytes(10, seed: 3))
@@ -51,9 +51,9 @@ func mutate(_ directory: String) throws {
     #expect(truncate(a, 70_000) == 0)
     #expect(truncate(a, 200_000) == 0)
     #expect(rename(a, b) == 0)
-    FileManager.default.createFile(atPath: c, contents: Data(randomBytes(5, seed: 4)))
+    _ = FileManager.default.createFile(atPath: c, contents: Data(randomBytes(5, seed: 4)))
     #expect(unlink(c) == 0)
-    FileManager.default.createFile(atPath: "\(directory)/d.bin", contents: Data(randomBytes(4096, seed: 5)))
+    _ = FileManager.default.createFile(atPath: "\(directory)/d.bin", contents: Data(randomBytes(4096, seed: 5)))
 }
 
 /// Names, sizes and contents of the regular files in `directory`.
@@ -90,7 +90,7 @@ struct PassthroughTests {
         // renames only update the mount path it records.
         let staged = try FileManager.default.subpathsOfDirectory(atPath: fs.stagingDirectory).compactMap { path -> [UInt8]? in
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: "\(fs.stagingDirectory)/\(path)", isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: "\(fs.stagingDirectory)/\(path)", isDirectory: &isDirectory)
             return isDirectory.boolValue ? nil : try readFile("\(fs.stagingDirectory)/\(path)")
         }
         #expect(Set(staged) == Set(try snapshot(fs.path("work")).values))
@@ -102,7 +102,7 @@ struct PassthroughTests {
         defer { fs.close() }
         let source = "\(fs.directory)/source.bin"
         let bytes = randomBytes(64 << 20)
-        FileManager.default.createFile(atPath: source, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: source, contents: Data(bytes))
         let cp = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: [source, fs.path("big.bin")])
         cp.waitUntilExit()
         #expect(cp.terminationStatus == 0)
@@ -129,7 +129,7 @@ struct PassthroughTests {
         let fs = try mountWithStaging()
         defer { fs.close() }
         let bytes = randomBytes(3 << 20)
-        FileManager.default.createFile(atPath: fs.path("auto.bin"), contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: fs.path("auto.bin"), contents: Data(bytes))
         // RELEASE reaches the daemon just after close returns.
         var mode = xattr(fs.path("auto.bin"), "user.famfs.mode")
         for _ in 0..<50 where mode != "dax" {
@@ -139,7 +139,7 @@ struct PassthroughTests {
         #expect(mode == "dax")
         #expect(try readFile(fs.path("auto.bin")) == bytes)
 
-        FileManager.default.createFile(atPath: fs.path("held.bin"), contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: fs.path("held.bin"), contents: Data(bytes))
         let writer = try FileDescriptor.open(FilePath(fs.path("held.bin")), .writeOnly)
         defer { try? writer.close() }
         let setfattr = try Process.run(URL(fileURLWithPath: "/usr/bin/setfattr"), arguments: ["-n", "user.famfs.commit", "-v", "1", fs.path("held.bin")])
@@ -154,7 +154,7 @@ struct PassthroughTests {
         defer { fs.close() }
         let bytes = randomBytes(123_457)
         try FileManager.default.createDirectory(atPath: fs.path("dir"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: fs.path("dir/kept.bin"), contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: fs.path("dir/kept.bin"), contents: Data(bytes))
         #expect(rename(fs.path("dir/kept.bin"), fs.path("dir/renamed.bin")) == 0)
         fs.unmount()
         let again = try mountWithStaging(reusing: fs)
