@@ -7,6 +7,21 @@
 
 const char *const clua_hook_names[CLUA_HOOK_COUNT] = {"layout", "placement", "on_release", "resolve_device"};
 
+const char *const clua_key_names[CLUA_KEY_COUNT] = {
+    [CLUA_KEY_PATH] = "path", [CLUA_KEY_SIZE] = "size", [CLUA_KEY_UID] = "uid", [CLUA_KEY_GID] = "gid",
+    [CLUA_KEY_MODE] = "mode", [CLUA_KEY_INDEX] = "index", [CLUA_KEY_FREE] = "free",
+    [CLUA_KEY_ALIGNMENT] = "alignment", [CLUA_KEY_NUMA_NODE] = "numa_node", [CLUA_KEY_DEV] = "dev",
+    [CLUA_KEY_OFFSET] = "offset", [CLUA_KEY_LENGTH] = "length", [CLUA_KEY_EXT_TYPE] = "ext_type",
+    [CLUA_KEY_EXTENTS] = "extents", [CLUA_KEY_NSTRIPS] = "nstrips", [CLUA_KEY_CHUNK_SIZE] = "chunk_size",
+    [CLUA_KEY_NBYTES] = "nbytes", [CLUA_KEY_STRIPS] = "strips"};
+
+void clua_intern_keys(lua_State *L, clua_runtime *rt) {
+    for (int key = 0; key < CLUA_KEY_COUNT; key++) {
+        lua_pushstring(L, clua_key_names[key]);
+        rt->key_refs[key] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+}
+
 /* Raises a failure the host detected (a malformed return value, a missing hook). */
 static int raise_status(lua_State *L, clua_status status, const char *field, const char *format, ...) {
     clua_runtime *rt = clua_runtime_of(L);
@@ -70,25 +85,24 @@ static int raise_bad_value(lua_State *L, field_ref at, const char *key, const ch
 }
 
 /* Reads `table.key` raw (metatables are ignored) as a non-negative integer. */
-static int64_t read_integer(lua_State *L, int table, field_ref at, const char *key, int64_t maximum) {
-    lua_pushstring(L, key);
-    lua_rawget(L, table);
+static int64_t read_integer(lua_State *L, const clua_runtime *rt, int table, field_ref at, clua_key key,
+                            int64_t maximum) {
+    const char *name = clua_key_names[key];
+    if (clua_get_field(L, rt, table, key) != LUA_TNUMBER)
+        raise_bad_value(L, at, name, "expected an integer, got %s", luaL_typename(L, -1));
     int isnum = 0;
     lua_Integer value = lua_tointegerx(L, -1, &isnum);
-    if (lua_type(L, -1) != LUA_TNUMBER)
-        raise_bad_value(L, at, key, "expected an integer, got %s", luaL_typename(L, -1));
-    if (!isnum) raise_bad_value(L, at, key, "expected an integer, got %f", lua_tonumber(L, -1));
-    if (value < 0) raise_bad_value(L, at, key, "%I is negative", value);
-    if (value > maximum) raise_bad_value(L, at, key, "%I is out of range", value);
+    if (!isnum) raise_bad_value(L, at, name, "expected an integer, got %f", lua_tonumber(L, -1));
+    if (value < 0) raise_bad_value(L, at, name, "%I is negative", value);
+    if (value > maximum) raise_bad_value(L, at, name, "%I is out of range", value);
     lua_pop(L, 1);
     return value;
 }
 
 /* Pushes `table.key` raw and checks that it is a table; returns its stack index. */
-static int read_table(lua_State *L, int table, field_ref at, const char *key) {
-    lua_pushstring(L, key);
-    lua_rawget(L, table);
-    if (!lua_istable(L, -1)) raise_bad_value(L, at, key, "expected a table, got %s", luaL_typename(L, -1));
+static int read_table(lua_State *L, const clua_runtime *rt, int table, field_ref at, clua_key key) {
+    if (clua_get_field(L, rt, table, key) != LUA_TTABLE)
+        raise_bad_value(L, at, clua_key_names[key], "expected a table, got %s", luaL_typename(L, -1));
     return lua_gettop(L);
 }
 
@@ -107,9 +121,9 @@ static lua_Integer sequence_length(lua_State *L, int list, field_ref at, const c
 }
 
 static void flatten_range(lua_State *L, clua_runtime *rt, int range, field_ref at) {
-    clua_push_result_integer(L, rt, read_integer(L, range, at, "dev", UINT32_MAX));
-    clua_push_result_integer(L, rt, read_integer(L, range, at, "offset", INT64_MAX));
-    clua_push_result_integer(L, rt, read_integer(L, range, at, "length", INT64_MAX));
+    clua_push_result_integer(L, rt, read_integer(L, rt, range, at, CLUA_KEY_DEV, UINT32_MAX));
+    clua_push_result_integer(L, rt, read_integer(L, rt, range, at, CLUA_KEY_OFFSET, INT64_MAX));
+    clua_push_result_integer(L, rt, read_integer(L, rt, range, at, CLUA_KEY_LENGTH, INT64_MAX));
 }
 
 /* Flattens the fmap table a layout hook returned (see clua_call in CLua.h). */
@@ -118,8 +132,7 @@ void clua_flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
     field_ref top = {-1, -1};
     if (!lua_istable(L, fmap))
         raise_status(L, CLUA_BAD_RETURN, "", "layout must return an fmap table, got %s", luaL_typename(L, fmap));
-    lua_pushliteral(L, "ext_type");
-    lua_rawget(L, fmap);
+    clua_get_field(L, rt, fmap, CLUA_KEY_EXT_TYPE);
     size_t type_length = 0;
     const char *type = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &type_length) : "";
     int interleaved = type_length == 11 && memcmp(type, "interleaved", 11) == 0;
@@ -127,7 +140,7 @@ void clua_flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
         raise_bad_value(L, top, "ext_type", "expected \"simple\" or \"interleaved\", got %s",
                         lua_type(L, -1) == LUA_TSTRING ? type : luaL_typename(L, -1));
     lua_pop(L, 1);
-    int extents = read_table(L, fmap, top, "extents");
+    int extents = read_table(L, rt, fmap, top, CLUA_KEY_EXTENTS);
     lua_Integer count = sequence_length(L, extents, top, "extents");
     clua_push_result_integer(L, rt, interleaved ? CLUA_EXT_INTERLEAVED : CLUA_EXT_SIMPLE);
     clua_push_result_integer(L, rt, count);
@@ -137,17 +150,15 @@ void clua_flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
         if (!interleaved) {
             flatten_range(L, rt, extent, at);
         } else {
-            int strips = read_table(L, extent, at, "strips");
+            int strips = read_table(L, rt, extent, at, CLUA_KEY_STRIPS);
             lua_Integer nstrips = sequence_length(L, strips, at, "strips");
-            lua_pushliteral(L, "nstrips");
-            lua_rawget(L, extent);
-            int given = !lua_isnil(L, -1);
+            int given = clua_get_field(L, rt, extent, CLUA_KEY_NSTRIPS) != LUA_TNIL;
             lua_pop(L, 1);
-            if (given && read_integer(L, extent, at, "nstrips", INT64_MAX) != nstrips)
+            if (given && read_integer(L, rt, extent, at, CLUA_KEY_NSTRIPS, INT64_MAX) != nstrips)
                 raise_bad_value(L, at, "nstrips", "does not match the %I strips given", nstrips);
             clua_push_result_integer(L, rt, nstrips);
-            clua_push_result_integer(L, rt, read_integer(L, extent, at, "chunk_size", INT64_MAX));
-            clua_push_result_integer(L, rt, read_integer(L, extent, at, "nbytes", INT64_MAX));
+            clua_push_result_integer(L, rt, read_integer(L, rt, extent, at, CLUA_KEY_CHUNK_SIZE, INT64_MAX));
+            clua_push_result_integer(L, rt, read_integer(L, rt, extent, at, CLUA_KEY_NBYTES, INT64_MAX));
             for (lua_Integer s = 0; s < nstrips; s++) {
                 field_ref strip_at = {i, s};
                 int strip = read_entry(L, strips, strip_at);
@@ -179,18 +190,24 @@ static void read_placement(lua_State *L, clua_runtime *rt, int first) {
     clua_set_result_string(L, rt, backing, length);
 }
 
-void clua_push_file(lua_State *L, const clua_file *file) {
+void clua_push_file(lua_State *L, const clua_runtime *rt, const clua_file *file) {
     lua_createtable(L, 0, 5);
-    lua_pushstring(L, file->path);
-    lua_setfield(L, -2, "path");
-    lua_pushinteger(L, file->size);
-    lua_setfield(L, -2, "size");
-    lua_pushinteger(L, file->uid);
-    lua_setfield(L, -2, "uid");
-    lua_pushinteger(L, file->gid);
-    lua_setfield(L, -2, "gid");
-    lua_pushinteger(L, file->mode);
-    lua_setfield(L, -2, "mode");
+    int table = lua_gettop(L);
+    clua_push_key(L, rt, CLUA_KEY_PATH);
+    lua_pushlstring(L, file->path, file->path_length);
+    lua_rawset(L, table);
+    clua_set_integer(L, rt, table, CLUA_KEY_SIZE, file->size);
+    clua_set_integer(L, rt, table, CLUA_KEY_UID, file->uid);
+    clua_set_integer(L, rt, table, CLUA_KEY_GID, file->gid);
+    clua_set_integer(L, rt, table, CLUA_KEY_MODE, file->mode);
+}
+
+void clua_push_range(lua_State *L, const clua_runtime *rt, clua_range range) {
+    lua_createtable(L, 0, 3);
+    int table = lua_gettop(L);
+    clua_set_integer(L, rt, table, CLUA_KEY_DEV, range.device);
+    clua_set_integer(L, rt, table, CLUA_KEY_OFFSET, range.offset);
+    clua_set_integer(L, rt, table, CLUA_KEY_LENGTH, range.length);
 }
 
 /* Updates the `free` field of devices whose free space changed since the last call. */
@@ -198,11 +215,8 @@ void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices) {
     if (rt->call_free_bytes == NULL) return;
     for (int i = 0; i < rt->device_count; i++) {
         if (rt->published_free[i] == rt->call_free_bytes[i]) continue;
-        if (lua_rawgeti(L, devices, i + 1) == LUA_TTABLE) {
-            lua_pushliteral(L, "free");
-            lua_pushinteger(L, rt->call_free_bytes[i]);
-            lua_rawset(L, -3);
-        }
+        if (lua_rawgeti(L, devices, i + 1) == LUA_TTABLE)
+            clua_set_integer(L, rt, lua_gettop(L), CLUA_KEY_FREE, rt->call_free_bytes[i]);
         lua_pop(L, 1);
         rt->published_free[i] = rt->call_free_bytes[i];
     }
@@ -216,14 +230,14 @@ static int call_body(lua_State *L) {
     int arguments = 1;
     switch (hook) {
     case CLUA_HOOK_LAYOUT:
-        clua_push_file(L, rt->call_file);
+        clua_push_file(L, rt, rt->call_file);
         lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref);
         clua_refresh_free_bytes(L, rt, 3);
         arguments = 2;
         break;
     case CLUA_HOOK_PLACEMENT:
     case CLUA_HOOK_ON_RELEASE:
-        clua_push_file(L, rt->call_file);
+        clua_push_file(L, rt, rt->call_file);
         break;
     default:
         lua_pushinteger(L, rt->call_device_index);
@@ -259,6 +273,7 @@ static int call_body(lua_State *L) {
 
 clua_status clua_call(clua_runtime *rt, clua_hook hook, const clua_file *file, int64_t device_index,
                       const int64_t *free_bytes) {
+    rt->allocation_count = 0;
     if (rt->hook_refs[hook] == LUA_NOREF) {
         rt->failure.status = CLUA_MISSING_HOOK;
         rt->failure.line = 0;
@@ -281,6 +296,11 @@ clua_status clua_call(clua_runtime *rt, clua_hook hook, const clua_file *file, i
 const int64_t *clua_result_integers(const clua_runtime *rt, size_t *count) {
     *count = rt->integer_count;
     return rt->integers;
+}
+
+const clua_range *clua_layout_allocations(const clua_runtime *rt, size_t *count) {
+    *count = rt->allocation_count;
+    return rt->allocations;
 }
 
 const char *clua_result_string(const clua_runtime *rt, size_t *length) {
@@ -345,20 +365,15 @@ static int devices_body(lua_State *L) {
     for (int i = 0; i < request->count; i++) {
         const clua_device *device = &request->devices[i];
         lua_createtable(L, 0, 6);
-        lua_pushinteger(L, device->index);
-        lua_setfield(L, -2, "index");
+        int table = lua_gettop(L);
+        clua_set_integer(L, rt, table, CLUA_KEY_INDEX, device->index);
+        clua_push_key(L, rt, CLUA_KEY_PATH);
         lua_pushstring(L, device->path);
-        lua_setfield(L, -2, "path");
-        lua_pushinteger(L, device->size);
-        lua_setfield(L, -2, "size");
-        lua_pushinteger(L, device->free_bytes);
-        lua_setfield(L, -2, "free");
-        lua_pushinteger(L, device->alignment);
-        lua_setfield(L, -2, "alignment");
-        if (device->numa_node >= 0) {
-            lua_pushinteger(L, device->numa_node);
-            lua_setfield(L, -2, "numa_node");
-        }
+        lua_rawset(L, table);
+        clua_set_integer(L, rt, table, CLUA_KEY_SIZE, device->size);
+        clua_set_integer(L, rt, table, CLUA_KEY_FREE, device->free_bytes);
+        clua_set_integer(L, rt, table, CLUA_KEY_ALIGNMENT, device->alignment);
+        if (device->numa_node >= 0) clua_set_integer(L, rt, table, CLUA_KEY_NUMA_NODE, device->numa_node);
         lua_rawseti(L, -2, i + 1);
     }
     luaL_unref(L, LUA_REGISTRYINDEX, rt->devices_ref);

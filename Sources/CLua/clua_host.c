@@ -11,8 +11,7 @@ static int host_alloc(lua_State *L) {
         return clua_raise(L, "alloc: only available inside layout");
     lua_Integer device;
     if (lua_type(L, 1) == LUA_TTABLE) {
-        lua_pushliteral(L, "index");
-        lua_rawget(L, 1);
+        clua_get_field(L, rt, 1, CLUA_KEY_INDEX);
         int isnum = 0;
         device = lua_tointegerx(L, -1, &isnum);
         if (!isnum) return clua_raise(L, "alloc: device table has no integer 'index'");
@@ -30,6 +29,13 @@ static int host_alloc(lua_State *L) {
         alignment = lua_tointegerx(L, 3, &isnum);
         if (!isnum) return clua_raise(L, "alloc: align must be an integer, got %s", luaL_typename(L, 3));
     }
+    if (rt->allocation_count == rt->allocation_capacity) {
+        size_t capacity = rt->allocation_capacity ? rt->allocation_capacity * 2 : 32;
+        clua_range *grown = realloc(rt->allocations, capacity * sizeof *grown);
+        if (grown == NULL) return clua_raise(L, "alloc: out of host memory");
+        rt->allocations = grown;
+        rt->allocation_capacity = capacity;
+    }
     int64_t offset = 0, length = 0;
     char error[256] = "";
     clua_host_status status = rt->host.alloc(rt->host.context, device, bytes, alignment, &offset, &length, error, sizeof error);
@@ -38,21 +44,15 @@ static int host_alloc(lua_State *L) {
         return clua_raise(L, "%s", error);
     }
     if (status != CLUA_HOST_OK) return clua_raise(L, "%s", error);
+    clua_range range = {device, offset, length};
+    rt->allocations[rt->allocation_count++] = range;
     /* Keep the script's view of free space current within the call. */
     if (lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref) == LUA_TTABLE
         && lua_rawgeti(L, -1, device + 1) == LUA_TTABLE && device < rt->device_count) {
         rt->published_free[device] -= length;
-        lua_pushliteral(L, "free");
-        lua_pushinteger(L, rt->published_free[device]);
-        lua_rawset(L, -3);
+        clua_set_integer(L, rt, lua_gettop(L), CLUA_KEY_FREE, rt->published_free[device]);
     }
-    lua_createtable(L, 0, 3);
-    lua_pushinteger(L, device);
-    lua_setfield(L, -2, "dev");
-    lua_pushinteger(L, offset);
-    lua_setfield(L, -2, "offset");
-    lua_pushinteger(L, length);
-    lua_setfield(L, -2, "length");
+    clua_push_range(L, rt, range);
     return 1;
 }
 
@@ -252,5 +252,6 @@ void clua_open_sandbox(lua_State *L) {
 
     lua_newtable(L);
     rt->loaded_modules_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    clua_intern_keys(L, rt);
     lua_settop(L, 0);
 }

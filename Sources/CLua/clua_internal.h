@@ -9,6 +9,18 @@
 /* Instructions between two runs of the budget hook. */
 #define CLUA_HOOK_INTERVAL 1000
 
+/* Field names the host reads or writes on every call. They are interned once and kept in
+   the registry, so a call pushes each with one array lookup instead of hashing its text. */
+typedef enum clua_key {
+    CLUA_KEY_PATH, CLUA_KEY_SIZE, CLUA_KEY_UID, CLUA_KEY_GID, CLUA_KEY_MODE,
+    CLUA_KEY_INDEX, CLUA_KEY_FREE, CLUA_KEY_ALIGNMENT, CLUA_KEY_NUMA_NODE,
+    CLUA_KEY_DEV, CLUA_KEY_OFFSET, CLUA_KEY_LENGTH,
+    CLUA_KEY_EXT_TYPE, CLUA_KEY_EXTENTS, CLUA_KEY_NSTRIPS, CLUA_KEY_CHUNK_SIZE, CLUA_KEY_NBYTES, CLUA_KEY_STRIPS,
+    CLUA_KEY_COUNT
+} clua_key;
+
+extern const char *const clua_key_names[CLUA_KEY_COUNT];
+
 struct clua_runtime {
     lua_State *L;
     clua_host host;
@@ -32,8 +44,13 @@ struct clua_runtime {
     int64_t call_device_index;
     const int64_t *call_free_bytes;
     char no_space_message[256];
+    /* What alloc handed out during the current (or last) layout call. */
+    clua_range *allocations;
+    size_t allocation_count;
+    size_t allocation_capacity;
 
     /* Registry references. */
+    int key_refs[CLUA_KEY_COUNT];
     int devices_ref;
     int hook_refs[CLUA_HOOK_COUNT];
     int hook_lines[CLUA_HOOK_COUNT];
@@ -55,6 +72,27 @@ struct clua_runtime {
 static inline clua_runtime *clua_runtime_of(lua_State *L) {
     return *(clua_runtime **)lua_getextraspace(L);
 }
+
+/* Pushes the interned field name `key`. */
+static inline void clua_push_key(lua_State *L, const clua_runtime *rt, clua_key key) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->key_refs[key]);
+}
+
+/* table[key] = value, raw (`table` is an absolute stack index). */
+static inline void clua_set_integer(lua_State *L, const clua_runtime *rt, int table, clua_key key, lua_Integer value) {
+    clua_push_key(L, rt, key);
+    lua_pushinteger(L, value);
+    lua_rawset(L, table);
+}
+
+/* Pushes table[key], raw (`table` is an absolute stack index); returns its type. */
+static inline int clua_get_field(lua_State *L, const clua_runtime *rt, int table, clua_key key) {
+    clua_push_key(L, rt, key);
+    return lua_rawget(L, table);
+}
+
+/* Interns the field names (clua_key) into the registry. */
+void clua_intern_keys(lua_State *L, clua_runtime *rt);
 
 /* Raises a Lua error with `message` and no position prefix (the message handler adds it). */
 int clua_raise(lua_State *L, const char *format, ...);
@@ -86,7 +124,10 @@ void clua_set_result_string(lua_State *L, clua_runtime *rt, const char *text, si
 void clua_flatten_layout(lua_State *L, clua_runtime *rt, int fmap);
 
 /* Pushes a fresh file facts table. */
-void clua_push_file(lua_State *L, const clua_file *file);
+void clua_push_file(lua_State *L, const clua_runtime *rt, const clua_file *file);
+
+/* Pushes a fresh { dev =, offset =, length = } table. */
+void clua_push_range(lua_State *L, const clua_runtime *rt, clua_range range);
 
 /* Updates the `free` field of the device table at `devices` from rt->call_free_bytes. */
 void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices);

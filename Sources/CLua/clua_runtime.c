@@ -236,6 +236,7 @@ void clua_close(clua_runtime *rt) {
     if (rt == NULL) return;
     lua_close(rt->L);
     free(rt->integers);
+    free(rt->allocations);
     free(rt->string);
     free(rt->published_free);
     free(rt);

@@ -84,16 +84,6 @@ static int layout_call_body(lua_State *L) {
     return 0;
 }
 
-static void set_range(lua_State *L, const int64_t *values) {
-    lua_createtable(L, 0, 3);
-    lua_pushinteger(L, values[0]);
-    lua_setfield(L, -2, "dev");
-    lua_pushinteger(L, values[1]);
-    lua_setfield(L, -2, "offset");
-    lua_pushinteger(L, values[2]);
-    lua_setfield(L, -2, "length");
-}
-
 /* Pushes the fmap the integer results describe, in the JSON shape of famfs-policy eval. */
 static void push_fmap(lua_State *L, clua_runtime *rt, int64_t file_size) {
     const int64_t *v = rt->integers;
@@ -107,7 +97,7 @@ static void push_fmap(lua_State *L, clua_runtime *rt, int64_t file_size) {
     lua_createtable(L, (int)v[1], 0);
     for (int64_t i = 0; i < v[1]; i++) {
         if (!interleaved) {
-            set_range(L, v + at);
+            clua_push_range(L, rt, (clua_range){v[at], v[at + 1], v[at + 2]});
             at += 3;
         } else {
             int64_t nstrips = v[at];
@@ -121,7 +111,7 @@ static void push_fmap(lua_State *L, clua_runtime *rt, int64_t file_size) {
             at += 3;
             lua_createtable(L, (int)nstrips, 0);
             for (int64_t s = 0; s < nstrips; s++) {
-                set_range(L, v + at);
+                clua_push_range(L, rt, (clua_range){v[at], v[at + 1], v[at + 2]});
                 at += 3;
                 lua_rawseti(L, -2, s + 1);
             }
@@ -156,11 +146,12 @@ static int test_layout_of(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_settop(L, 1);
     lua_getfield(L, 1, "path");
-    const char *path = lua_isnil(L, -1) ? "/test" : lua_tostring(L, -1);
+    size_t path_length = 5;
+    const char *path = lua_isnil(L, -1) ? "/test" : lua_tolstring(L, -1, &path_length);
     if (path == NULL) return clua_raise(L, "layout_of: file.path must be a string");
-    clua_file file = {path, file_integer(L, "size", 0), file_integer(L, "uid", 0), file_integer(L, "gid", 0),
-                      file_integer(L, "mode", 0100644)};
-    clua_push_file(L, &file);
+    clua_file file = {path, path_length, file_integer(L, "size", 0), file_integer(L, "uid", 0),
+                      file_integer(L, "gid", 0), file_integer(L, "mode", 0100644)};
+    clua_push_file(L, rt, &file);
     int file_table = lua_gettop(L);
 
     int64_t *free_bytes = lua_newuserdatauv(L, (size_t)(rt->device_count > 0 ? rt->device_count : 1) * sizeof *free_bytes, 0);
@@ -168,6 +159,7 @@ static int test_layout_of(lua_State *L) {
     rt->host.test_layout_begin(rt->host.context, free_bytes, rt->device_count);
     rt->call_free_bytes = free_bytes;
     rt->current_hook = CLUA_HOOK_LAYOUT;
+    rt->allocation_count = 0;
     rt->pending_status = CLUA_OK;
     rt->no_space_message[0] = '\0';
     lua_pushcfunction(L, clua_message_handler);
@@ -179,7 +171,8 @@ static int test_layout_of(lua_State *L) {
     rt->call_free_bytes = NULL;
 
     if (status != LUA_OK) {
-        rt->host.test_layout_end(rt->host.context, NULL, 0, file.size, error, sizeof error);
+        rt->host.test_layout_end(rt->host.context, NULL, 0, rt->allocations, rt->allocation_count, file.size,
+                                 error, sizeof error);
         clua_failure *failure = &rt->failure;
         if (rt->budget_tripped || rt->memory_tripped || status == LUA_ERRMEM) {
             /* A stop is the test's failure too; keep the line where it happened. */
@@ -192,8 +185,8 @@ static int test_layout_of(lua_State *L) {
                                   failure->message, status_names[failure->status]);
         return layout_failure(L, rt, failure->source, failure->line, failure->message, status_names[failure->status]);
     }
-    if (rt->host.test_layout_end(rt->host.context, rt->integers, rt->integer_count, file.size, error, sizeof error)
-        != CLUA_HOST_OK) {
+    if (rt->host.test_layout_end(rt->host.context, rt->integers, rt->integer_count, rt->allocations,
+                                 rt->allocation_count, file.size, error, sizeof error) != CLUA_HOST_OK) {
         lua_pushfstring(L, "%s", error);
         const char *message = lua_tostring(L, -1);
         return layout_failure(L, rt, rt->hook_sources[CLUA_HOOK_LAYOUT], rt->hook_lines[CLUA_HOOK_LAYOUT], message,

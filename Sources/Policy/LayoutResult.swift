@@ -28,30 +28,46 @@ enum LayoutResult {
         return Fmap(fileSize: fileSize, extents: .interleaved(extents))
     }
 
-    /// Decodes a layout result and checks it against `limits`, the device sizes, and the
-    /// memory the call allocated; throws the first fault, naming the field.
+    /// Decodes a layout result and checks it against `limits` and the device sizes; throws
+    /// the first fault, naming the field. `markAllocations` checks that the call allocated it.
     static func checked(_ values: UnsafeBufferPointer<Int64>, fileSize: UInt64, limits: FmapLimits,
-                        deviceSizes: [UInt64], allocations: [SimpleExtent]) throws(FmapValidationError) -> Fmap {
+                        deviceSizes: [UInt64]) throws(FmapValidationError) -> Fmap {
         let fmap = decode(values, fileSize: fileSize)
         try fmap.validate(limits: limits, deviceSizes: deviceSizes)
-        try checkOwnership(of: fmap, allocations: allocations)
         return fmap
     }
 
-    /// Throws naming the first range of `fmap` that lies outside every allocation of the call.
-    static func checkOwnership(of fmap: Fmap, allocations: [SimpleExtent]) throws(FmapValidationError) {
-        func check(_ range: SimpleExtent, field: @autoclosure () -> String) throws(FmapValidationError) {
-            guard !allocations.contains(where: { $0.contains(range) }) else { return }
-            throw FmapValidationError(field: field(), reason: "\(range) was not allocated by this layout call (use alloc)")
+    /// Sets `used[i]` for each allocation holding a range of `fmap`; returns the fault naming
+    /// the first range that lies outside every allocation of the call, if one does. Ranges
+    /// mostly come in the order they were allocated, so each search starts after the last find.
+    static func markAllocations(usedBy fmap: Fmap, in allocations: CallAllocations,
+                                used: UnsafeMutableBufferPointer<Bool>) -> FmapValidationError? {
+        var next = 0
+        func mark(_ range: SimpleExtent) -> Bool {
+            for k in 0..<allocations.count {
+                let i = next + k < allocations.count ? next + k : next + k - allocations.count
+                if allocations[i].contains(range) {
+                    used[i] = true
+                    next = i + 1
+                    return true
+                }
+            }
+            return false
+        }
+        func fault(_ range: SimpleExtent, field: String) -> FmapValidationError {
+            FmapValidationError(field: field, reason: "\(range) was not allocated by this layout call (use alloc)")
         }
         switch fmap.extents {
         case .simple(let extents):
-            for (i, extent) in extents.enumerated() { try check(extent, field: "extents[\(i)]") }
+            for (i, extent) in extents.enumerated() where !mark(extent) { return fault(extent, field: "extents[\(i)]") }
         case .interleaved(let extents):
             for (i, extent) in extents.enumerated() {
-                for (s, strip) in extent.strips.enumerated() { try check(strip, field: "extents[\(i)].strips[\(s)]") }
+                for (s, strip) in extent.strips.enumerated() where !mark(strip) {
+                    return fault(strip, field: "extents[\(i)].strips[\(s)]")
+                }
             }
         }
+        return nil
     }
 
     private struct Reader {
@@ -73,10 +89,5 @@ extension SimpleExtent {
     /// Whether every byte of `other` lies inside this range.
     func contains(_ other: SimpleExtent) -> Bool {
         device == other.device && offset <= other.offset && other.end <= end
-    }
-
-    /// Whether the two ranges share a byte.
-    func overlaps(_ other: SimpleExtent) -> Bool {
-        device == other.device && offset < other.end && other.offset < end
     }
 }

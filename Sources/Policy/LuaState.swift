@@ -101,10 +101,13 @@ final class LuaState {
         guard let raw = Self.rawHook(hook) else { return }
         let status: clua_status
         if let file {
-            status = file.path.withCString { path in
-                var facts = clua_file(path: path, size: Int64(clamping: file.size), uid: Int64(file.uid),
-                                      gid: Int64(file.gid), mode: Int64(file.mode))
-                return clua_call(runtime, raw, &facts, deviceIndex, freeBytes)
+            var path = file.path
+            status = path.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { path in
+                    var facts = clua_file(path: path.baseAddress, path_length: path.count, size: Int64(clamping: file.size),
+                                          uid: Int64(file.uid), gid: Int64(file.gid), mode: Int64(file.mode))
+                    return clua_call(runtime, raw, &facts, deviceIndex, freeBytes)
+                }
             }
         } else {
             status = clua_call(runtime, raw, nil, deviceIndex, freeBytes)
@@ -117,6 +120,13 @@ final class LuaState {
         var count = 0
         let base = clua_result_integers(runtime, &count)
         return UnsafeBufferPointer(start: base, count: count)
+    }
+
+    /// What `alloc` handed out during the last call (valid until the next call).
+    var allocations: CallAllocations {
+        var count = 0
+        let base = clua_layout_allocations(runtime, &count)
+        return CallAllocations(ranges: UnsafeBufferPointer(start: base, count: count))
     }
 
     /// The string result of the last successful call.
@@ -240,11 +250,29 @@ private let hostTestLayoutBegin: @convention(c) (UnsafeMutableRawPointer?, Unsaf
     return CLUA_HOST_OK
 }
 
-private let hostTestLayoutEnd: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Int64>?, Int, Int64,
+private let hostTestLayoutEnd: @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<Int64>?, Int,
+                                               UnsafePointer<clua_range>?, Int, Int64,
                                                UnsafeMutablePointer<CChar>?, Int) -> clua_host_status = {
-    context, values, count, fileSize, messageBuffer, messageSize in
+    context, values, count, allocations, allocationCount, fileSize, messageBuffer, messageSize in
     let result = values.map { UnsafeBufferPointer(start: $0, count: count) }
-    guard let problem = host(context).endTestLayout(result, fileSize: UInt64(max(0, fileSize))) else { return CLUA_HOST_OK }
+    let allocated = CallAllocations(ranges: UnsafeBufferPointer(start: allocations, count: allocationCount))
+    guard let problem = host(context).endTestLayout(result, allocations: allocated, fileSize: UInt64(max(0, fileSize))) else {
+        return CLUA_HOST_OK
+    }
     write(problem, to: messageBuffer, size: messageSize)
     return CLUA_HOST_BAD_ARGUMENT
+}
+
+/// The memory `alloc` handed out during one layout call, in order, as the C side recorded it.
+struct CallAllocations: RandomAccessCollection {
+    let ranges: UnsafeBufferPointer<clua_range>
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { ranges.count }
+
+    subscript(position: Int) -> SimpleExtent {
+        let range = ranges[position]
+        return SimpleExtent(device: UInt32(truncatingIfNeeded: range.device), offset: UInt64(range.offset),
+                            length: UInt64(range.length))
+    }
 }

@@ -3,36 +3,48 @@ import Fmap
 import Logging
 
 /// The Swift side of the host functions a policy calls (`alloc`, `log`, `require`), and
-/// the record of what one layout call allocated.
+/// what settles one layout call's allocations (the C side records them: `CallAllocations`).
 ///
 /// Reached from C through an unretained pointer; the owning `PolicyRuntime` keeps it alive.
 final class PolicyHost {
     let logger: Logger
     let modules: PolicyModuleResolver
     let devices: [DeviceFacts]
+    let deviceSizes: [UInt64]
     private var allocator: (any PolicyAllocator)?
-    /// Everything `alloc` handed out during the current layout call.
-    private(set) var allocations: [SimpleExtent] = []
 
     init(logger: Logger, modules: PolicyModuleResolver, devices: [DeviceFacts]) {
         self.logger = logger
         self.modules = modules
         self.devices = devices
-        allocations.reserveCapacity(64)
+        deviceSizes = devices.map(\.size)
     }
 
     func beginLayout(with allocator: any PolicyAllocator) {
         self.allocator = allocator
-        allocations.removeAll(keepingCapacity: true)
     }
 
-    /// Ends the call; `keep` decides, per allocation, whether it stays allocated.
-    func endLayout(keeping keep: (SimpleExtent) -> Bool) {
+    /// Ends a failed call: releases everything it allocated.
+    func endLayout(releasing allocations: CallAllocations) {
         if let allocator {
-            for extent in allocations where !keep(extent) { allocator.release(extent) }
+            for extent in allocations { allocator.release(extent) }
         }
         allocator = nil
-        allocations.removeAll(keepingCapacity: true)
+    }
+
+    /// Ends a call that returned `fmap`: keeps the allocations it uses and releases the rest.
+    /// Throws naming the first range of `fmap` outside every allocation, having released them all.
+    func endLayout(keepingWhat fmap: Fmap, of allocations: CallAllocations) throws(FmapValidationError) {
+        let fault = withUnsafeTemporaryAllocation(of: Bool.self, capacity: allocations.count) { used in
+            used.initialize(repeating: false)
+            let fault = LayoutResult.markAllocations(usedBy: fmap, in: allocations, used: used)
+            if let allocator {
+                for (i, extent) in allocations.enumerated() where fault != nil || !used[i] { allocator.release(extent) }
+            }
+            return fault
+        }
+        allocator = nil
+        if let fault { throw fault }
     }
 
     enum AllocFailure: Error {
@@ -51,9 +63,7 @@ final class PolicyHost {
         }
         let align = alignment == 0 ? devices[Int(device)].alignment : UInt64(alignment)
         do {
-            let extent = try allocator.allocate(device: UInt32(device), bytes: UInt64(bytes), alignment: align)
-            allocations.append(extent)
-            return extent
+            return try allocator.allocate(device: UInt32(device), bytes: UInt64(bytes), alignment: align)
         } catch {
             if case .unknownDevice = error { throw .badArgument("alloc: \(error)") }
             throw .noSpace("alloc: \(error)")
@@ -63,7 +73,7 @@ final class PolicyHost {
     /// What a policy test's `layout_of` allocates from and is checked against; nil outside tests.
     var testLayout: TestLayoutSession?
 
-    /// Starts a test's `layout_of` call: records allocations from the session's allocator.
+    /// Starts a test's `layout_of` call: `alloc` draws from the session's allocator.
     func beginTestLayout(freeBytes: UnsafeMutableBufferPointer<Int64>) {
         guard let session = testLayout else { return }
         for i in freeBytes.indices { freeBytes[i] = Int64(clamping: session.allocator.freeBytes(device: UInt32(i))) }
@@ -72,19 +82,17 @@ final class PolicyHost {
 
     /// Ends a test's `layout_of` call: validates the flattened fmap (nil when the hook failed)
     /// and keeps only the memory it uses; returns why the fmap was refused, if it was.
-    func endTestLayout(_ values: UnsafeBufferPointer<Int64>?, fileSize: UInt64) -> String? {
+    func endTestLayout(_ values: UnsafeBufferPointer<Int64>?, allocations: CallAllocations, fileSize: UInt64) -> String? {
         guard let session = testLayout, let values else {
-            endLayout(keeping: { _ in false })
+            endLayout(releasing: allocations)
             return nil
         }
-        do {
-            let fmap = try LayoutResult.checked(values, fileSize: fileSize, limits: session.fmapLimits,
-                                                deviceSizes: devices.map(\.size), allocations: allocations)
-            let used = fmap.claimedRanges
-            endLayout(keeping: { extent in used.contains { $0.overlaps(extent) } })
+        do throws(FmapValidationError) {
+            let fmap = try LayoutResult.checked(values, fileSize: fileSize, limits: session.fmapLimits, deviceSizes: deviceSizes)
+            try endLayout(keepingWhat: fmap, of: allocations)
             return nil
         } catch {
-            endLayout(keeping: { _ in false })
+            endLayout(releasing: allocations)
             return error.description
         }
     }

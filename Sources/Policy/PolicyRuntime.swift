@@ -18,7 +18,6 @@ public final class PolicyRuntime {
     public let fmapLimits: FmapLimits
     let host: PolicyHost
     let lua: LuaState
-    private let deviceSizes: [UInt64]
     /// Free bytes per device, refilled before each layout call.
     private var freeBytes: [Int64]
     /// Holds the caller's state during `layout(for:allocation:)`; empty otherwise.
@@ -46,7 +45,6 @@ public final class PolicyRuntime {
         policyLogger[metadataKey: "policy"] = "\(name)"
         host = PolicyHost(logger: policyLogger, modules: PolicyModuleResolver(folder: folder), devices: devices)
         lua = try LuaState(limits: limits, host: host, policyName: name)
-        deviceSizes = devices.map(\.size)
         freeBytes = devices.map { Int64(clamping: allocator?.freeBytes(device: $0.index) ?? $0.size) }
         try lua.setDevices(devices, freeBytes: freeBytes)
         try lua.setConfig(config)
@@ -66,19 +64,15 @@ public final class PolicyRuntime {
     public func layout(for file: FileFacts, allocator: any PolicyAllocator) throws(PolicyError) -> Fmap {
         for i in devices.indices { freeBytes[i] = Int64(clamping: allocator.freeBytes(device: UInt32(i))) }
         host.beginLayout(with: allocator)
-        let fmap: Fmap
         do {
             try freeBytes.withUnsafeBufferPointer { (free) throws(PolicyError) in
                 try lua.call(.layout, file: file, freeBytes: free.baseAddress)
             }
-            fmap = try checkedLayout(fileSize: file.size)
+            return try keptLayout(fileSize: file.size)
         } catch {
-            host.endLayout(keeping: { _ in false })
+            host.endLayout(releasing: lua.allocations)
             throw error
         }
-        let used = fmap.claimedRanges
-        host.endLayout(keeping: { extent in used.contains { $0.overlaps(extent) } })
-        return fmap
     }
 
     /// `layout(for:allocator:)` allocating straight from `allocation`: the state is moved
@@ -126,11 +120,14 @@ public final class PolicyRuntime {
         return lua.string
     }
 
-    /// Decodes the layout result, validates it, and checks it uses only this call's memory.
-    private func checkedLayout(fileSize: UInt64) throws(PolicyError) -> Fmap {
+    /// Decodes the layout result, validates it, checks it uses only this call's memory and
+    /// keeps that memory (releasing the rest).
+    private func keptLayout(fileSize: UInt64) throws(PolicyError) -> Fmap {
         do {
-            return try LayoutResult.checked(lua.integers, fileSize: fileSize, limits: fmapLimits,
-                                            deviceSizes: deviceSizes, allocations: host.allocations)
+            let fmap = try LayoutResult.checked(lua.integers, fileSize: fileSize, limits: fmapLimits,
+                                                deviceSizes: host.deviceSizes)
+            try host.endLayout(keepingWhat: fmap, of: lua.allocations)
+            return fmap
         } catch {
             let (file, line) = lua.location(of: .layout)
             throw PolicyError(kind: .invalidFmap, file: file, line: line, hook: .layout,

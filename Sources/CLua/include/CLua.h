@@ -20,6 +20,13 @@ typedef enum clua_host_status {
     CLUA_HOST_BAD_ARGUMENT = 2
 } clua_host_status;
 
+/* A range of device memory, as alloc hands it out. */
+typedef struct clua_range {
+    int64_t device;
+    int64_t offset;
+    int64_t length;
+} clua_range;
+
 /* Host services implemented in Swift. `context` is passed back unchanged. */
 typedef struct clua_host {
     void *context;
@@ -32,13 +39,15 @@ typedef struct clua_host {
        and names its chunk (e.g. "@lib/famfs.lua"). */
     clua_host_status (*read_module)(void *context, const char *name, char **text, size_t *text_length,
                                     char *chunkname, size_t chunkname_size, char *error, size_t error_size);
-    /* Policy tests only (NULL otherwise): a test's layout_of call begins. The host starts
-       recording allocations and writes each device's free bytes (`count` of them). */
+    /* Policy tests only (NULL otherwise): a test's layout_of call begins. The host points
+       alloc at the test's allocator and writes each device's free bytes (`count` of them). */
     clua_host_status (*test_layout_begin)(void *context, int64_t *free_bytes, int count);
-    /* ... and ends. `integers` is the flattened fmap (see clua_call), or NULL when the hook
-       failed: the host then releases everything the call allocated. Otherwise it validates
-       the fmap, keeps what it uses, and on a refused fmap writes why to `error`. */
-    clua_host_status (*test_layout_end)(void *context, const int64_t *integers, size_t count, int64_t file_size,
+    /* ... and ends. `allocations` is what alloc handed out during the call; `integers` is the
+       flattened fmap (see clua_call), or NULL when the hook failed: the host then releases
+       every allocation. Otherwise it validates the fmap, keeps what it uses, and on a refused
+       fmap writes why to `error`. */
+    clua_host_status (*test_layout_end)(void *context, const int64_t *integers, size_t count,
+                                        const clua_range *allocations, size_t allocation_count, int64_t file_size,
                                         char *error, size_t error_size);
 } clua_host;
 
@@ -85,6 +94,7 @@ typedef struct clua_device {
 /* Facts about one file. */
 typedef struct clua_file {
     const char *path;
+    size_t path_length;
     int64_t size;
     int64_t uid;
     int64_t gid;
@@ -129,6 +139,9 @@ clua_status clua_call(clua_runtime *runtime, clua_hook hook, const clua_file *fi
                       int64_t device_index, const int64_t *free_bytes);
 
 const int64_t *clua_result_integers(const clua_runtime *runtime, size_t *count);
+/* What alloc handed out during the last call, in order, whether the call succeeded or
+   failed (the host releases what the fmap does not use). Valid until the next call. */
+const clua_range *clua_layout_allocations(const clua_runtime *runtime, size_t *count);
 const char *clua_result_string(const clua_runtime *runtime, size_t *length);
 
 /* Policy tests (famfs-policy test). A test is a global function named test_*; it gets the
