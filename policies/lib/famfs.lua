@@ -86,17 +86,27 @@ function famfs.pool(devices, spec)
   return pool
 end
 
+-- Writes into `picked` up to `n` devices with at least `need` bytes free, taken
+-- round-robin from `pool` starting at position `start` (0-based); returns how many.
+-- Entries of `picked` past that count are left as they were.
+local function pick_round_robin_into(picked, pool, n, start, need)
+  local count, size = 0, #pool
+  for k = start, start + size - 1 do
+    local device = pool[k % size + 1]
+    if device.free >= need then
+      count = count + 1
+      picked[count] = device
+      if count == n then break end
+    end
+  end
+  return count
+end
+
 -- Up to `n` devices with at least `need` bytes free, taken round-robin from `pool`
 -- starting at position `start` (0-based).
 function famfs.pick_round_robin(pool, n, start, need)
   local picked = {}
-  for k = 0, #pool - 1 do
-    local device = pool[(start + k) % #pool + 1]
-    if device.free >= need then
-      picked[#picked + 1] = device
-      if #picked == n then break end
-    end
-  end
+  pick_round_robin_into(picked, pool, n, start, need)
   return picked
 end
 
@@ -115,16 +125,16 @@ function famfs.pick_random(pool, n, need)
   return picked
 end
 
--- An interleaved fmap: the file's chunks dealt round-robin over one strip per picked device.
--- When no device was picked, allocating on the pool's first device reports the shortage.
-function famfs.interleave(file, picked, chunk, pool)
-  local chunks = famfs.chunks(file.size, chunk)
-  if #picked == 0 then picked = { pool[1] } end
-  local nstrips = math.min(#picked, chunks)
+-- The interleaved fmap of a file of `chunks` chunks over the first `count` devices of
+-- `picked` (the pool's first device when there are none, so that alloc reports the shortage).
+local function interleave(chunks, picked, count, chunk, pool)
+  if count == 0 then picked, count = { pool[1] }, 1 end
+  local nstrips = count < chunks and count or chunks
+  -- The first `longer` strips carry one chunk more than the rest.
+  local short, longer = chunks // nstrips, chunks % nstrips
   local strips = {}
-  for s = 0, nstrips - 1 do
-    local strip_chunks = (chunks - s + nstrips - 1) // nstrips
-    strips[s + 1] = alloc(picked[s + 1], strip_chunks * chunk, chunk)
+  for s = 1, nstrips do
+    strips[s] = alloc(picked[s], (s <= longer and short + 1 or short) * chunk, chunk)
   end
   return {
     ext_type = "interleaved",
@@ -132,23 +142,31 @@ function famfs.interleave(file, picked, chunk, pool)
   }
 end
 
+-- An interleaved fmap: the file's chunks dealt round-robin over one strip per picked device.
+-- When no device was picked, allocating on the pool's first device reports the shortage.
+function famfs.interleave(file, picked, chunk, pool)
+  return interleave(famfs.chunks(file.size, chunk), picked, #picked, chunk, pool)
+end
+
 -- A layout function striping files over `width` devices of a pool with 2 MiB chunks.
 -- pick "round-robin" keeps a cursor advanced by each file's chunk count, so consecutive
 -- files' chunks are dealt over the pool as one sequence; "random" draws devices.
 function famfs.striper(width, pick)
+  local chunk = famfs.CHUNK
   local cursor = 0
+  local picked = {} -- reused by every round-robin call; only its first `count` entries count
   return function(file, pool)
-    local chunks = famfs.chunks(file.size, famfs.CHUNK)
-    local n = math.min(width, #pool, chunks)
-    local need = (chunks + n - 1) // n * famfs.CHUNK
-    local picked
+    local size = #pool
+    local chunks = famfs.chunks(file.size, chunk)
+    local n = math.min(width, size, chunks)
+    local need = (chunks + n - 1) // n * chunk
     if pick == "random" then
-      picked = famfs.pick_random(pool, n, need)
-    else
-      picked = famfs.pick_round_robin(pool, n, cursor, need)
-      cursor = (cursor + chunks) % #pool
+      local drawn = famfs.pick_random(pool, n, need)
+      return interleave(chunks, drawn, #drawn, chunk, pool)
     end
-    return famfs.interleave(file, picked, famfs.CHUNK, pool)
+    local count = pick_round_robin_into(picked, pool, n, cursor, need)
+    cursor = (cursor + chunks) % size
+    return interleave(chunks, picked, count, chunk, pool)
   end
 end
 
