@@ -14,26 +14,60 @@ extension FileSystem {
     /// On the root: request counters as JSON.
     static let statsAttribute = "user.famfs.stats"
 
-    /// Entries are ".", "..", then children by name; entry i carries offset i + 1 so the
-    /// kernel can resume after it.
+    /// A `fuse_dirent` takes at least 32 bytes: a 24-byte header and a name padded to 8.
+    static let smallestDirectoryEntry = 32
+    /// `d_type` values: DT_DIR and DT_REG.
+    static let directoryEntryType: UInt32 = 4, fileEntryType: UInt32 = 8
+
+    /// Entries are ".", "..", then the children in the order they were added. "." carries
+    /// offset 1, ".." offset 2 and a child its cookie plus 2, so the kernel resumes after any
+    /// entry and children added or removed meanwhile shift no other. A reply costs the
+    /// entries it holds, wherever the listing resumes.
     func readdir(_ unique: UInt64, _ id: UInt64, _ arguments: ReadArguments, plus: Bool) -> Response {
-        let listed = state.withLock { state -> (Node, Node, [Node])? in
+        let fitting = Int(arguments.size) / (Self.smallestDirectoryEntry + (plus ? EntryReply.wireSize : 0))
+        let offset = arguments.offset
+        let listed = state.withLock { state -> [ListedEntry]? in
             guard let directory = state.namespace[id], directory.isDirectory,
                   let parent = state.namespace[directory.parent] else { return nil }
-            return (directory, parent, state.namespace.children(of: id))
+            var listed: [ListedEntry] = []
+            listed.reserveCapacity(fitting)
+            for (index, (name, node)) in [(".", directory), ("..", parent)].enumerated() where UInt64(index) >= offset {
+                let entry = DirectoryEntry(inode: node.id, nextOffset: UInt64(index + 1), type: Self.directoryEntryType, name: name)
+                listed.append(ListedEntry(entry: entry, node: plus ? node : nil))
+            }
+            for child in state.namespace.children(of: id, after: max(offset, 2) - 2, limit: fitting - listed.count) {
+                let entry = DirectoryEntry(inode: child.id, nextOffset: child.cookie + 2,
+                                           type: child.isDirectory ? Self.directoryEntryType : Self.fileEntryType, name: child.name)
+                if plus {
+                    guard let node = state.namespace[child.id] else { continue }
+                    listed.append(ListedEntry(entry: entry, node: node))
+                } else {
+                    listed.append(ListedEntry(entry: entry, node: nil))
+                }
+            }
+            return listed
         }
-        guard let (directory, parent, children) = listed else { return .error(unique, .notDirectory) }
-        let entries: [(name: String, node: Node)] = [(".", directory), ("..", parent)] + children.map { ($0.name, $0) }
+        guard let listed else { return .error(unique, .notDirectory) }
         var listing = DirectoryListing(capacity: Int(arguments.size))
-        for index in Int(min(arguments.offset, UInt64(entries.count)))..<entries.count {
-            let (name, node) = entries[index]
-            let entry = DirectoryEntry(inode: node.id, nextOffset: UInt64(index + 1), type: node.isDirectory ? 4 : 8, name: name)
-            // "." and ".." in READDIRPLUS carry no lookup: the kernel does not count them.
-            let lookup = index < 2 ? EntryReply(nodeID: 0, entryValidity: .none, attributeValidity: .none,
-                                                attributes: attributes(of: node)) : entryReply(for: node)
-            guard plus ? listing.append(entry, lookup: lookup) : listing.append(entry) else { break }
+        for item in listed {
+            let fits: Bool
+            if let node = item.node {
+                // "." and ".." in READDIRPLUS carry no lookup: the kernel does not count them.
+                let lookup = item.entry.nextOffset <= 2 ? EntryReply(nodeID: 0, entryValidity: .none, attributeValidity: .none,
+                                                                     attributes: attributes(of: node)) : entryReply(for: node)
+                fits = listing.append(item.entry, lookup: lookup)
+            } else {
+                fits = listing.append(item.entry)
+            }
+            guard fits else { break }
         }
         return .bytes(unique, listing.bytes.bytes)
+    }
+
+    /// A READDIR entry and, for READDIRPLUS only, its node (for the attributes).
+    struct ListedEntry {
+        var entry: DirectoryEntry
+        var node: Node?
     }
 
     func statfs(_ unique: UInt64) -> Response {

@@ -15,7 +15,7 @@ public enum FileContent: Sendable {
 /// One inode of the mounted tree.
 public struct Node: Sendable {
     public enum Kind: Sendable {
-        case directory(children: [String: UInt64])
+        case directory(children: DirectoryChildren)
         case file(FileContent)
     }
 
@@ -91,9 +91,11 @@ public struct Namespace: Sendable {
         return nodes[id]
     }
 
-    public func children(of directory: UInt64) -> [Node] {
+    /// Up to `limit` children of `directory` listed after `cookie` (0: from the first), in
+    /// listing order (see `DirectoryChildren`).
+    public func children(of directory: UInt64, after cookie: UInt64, limit: Int) -> [DirectoryChild] {
         guard case .directory(let children)? = nodes[directory]?.kind else { return [] }
-        return children.values.compactMap { nodes[$0] }.sorted { $0.name < $1.name }
+        return Array(children.listed(after: cookie).prefix(limit))
     }
 
     /// Directories directly inside `directory` (for its link count).
@@ -124,7 +126,7 @@ public struct Namespace: Sendable {
                         modified: now, readOnly: readOnly)
         nextID += 1
         nodes[node.id] = node
-        nodes[parent]?.attachChild(node.id, named: name)
+        nodes[parent]?.attachChild(node.id, named: name, isDirectory: node.isDirectory)
         nodes[parent]?.modified = now
         if node.isDirectory { nodes[parent]?.subdirectoryCount += 1 }
         return node
@@ -175,7 +177,7 @@ extension Namespace {
             throw NamespaceError(.noSuchFileOrDirectory, "rename target directory \(parent) does not exist")
         }
         nodes[node.parent]?.detachChild(named: node.name)
-        nodes[parent]?.attachChild(id, named: name)
+        nodes[parent]?.attachChild(id, named: name, isDirectory: node.isDirectory)
         if node.isDirectory {
             nodes[node.parent]?.subdirectoryCount -= 1
             nodes[parent]?.subdirectoryCount += 1
@@ -188,19 +190,19 @@ extension Namespace {
 }
 
 extension Node {
-    mutating func attachChild(_ id: UInt64, named name: String) {
-        editChildren { $0[name] = id }
+    mutating func attachChild(_ id: UInt64, named name: String, isDirectory: Bool) {
+        editChildren { $0.insert(id, named: name, isDirectory: isDirectory) }
     }
 
     mutating func detachChild(named name: String) {
-        editChildren { $0[name] = nil }
+        editChildren { $0.remove(named: name) }
     }
 
     /// Edits a directory's children in place: the enum's copy is released first, so the
     /// dictionary is not duplicated on every change.
-    private mutating func editChildren(_ edit: (inout [String: UInt64]) -> Void) {
+    private mutating func editChildren(_ edit: (inout DirectoryChildren) -> Void) {
         guard case .directory(var children) = kind else { return }
-        kind = .directory(children: [:])
+        kind = .directory(children: DirectoryChildren())
         edit(&children)
         kind = .directory(children: children)
     }
