@@ -80,6 +80,21 @@ extension FileSystem {
         return .success(OpenReply(fileHandle: handle, flags: .passthrough, backingID: backingID))
     }
 
+    /// An open of a file committed to DAX while handles opened before the commit still do
+    /// passthrough I/O: the kernel keeps the inode bound to the staged file until they close
+    /// and fails any other kind of open. So a reader joins them (the staged bytes are the
+    /// committed bytes) and a writer gets EBUSY. Nil when no such handles are left.
+    func openBesideStagedHandles(_ unique: UInt64, _ node: Node, flags: UInt32) -> Response? {
+        guard kernelBackings.isRegistered(node.id) else { return nil }
+        guard Int32(flags) & O_ACCMODE == O_RDONLY else {
+            return refuse(unique, "open for writing of node \(node.id)",
+                          NamespaceError(.resourceBusy, "handles opened before its commit to DAX are still open; retry once they close"))
+        }
+        guard let (backingID, descriptor) = kernelBackings.join(node.id) else { return nil }
+        let handle = openFiles.add(OpenFile(node: node.id, descriptor: descriptor, backingID: backingID, writable: false))
+        return .reply(unique, OpenReply(fileHandle: handle, flags: .passthrough, backingID: backingID))
+    }
+
     /// READ of a passthrough file the kernel could not do itself.
     func readForwarded(_ unique: UInt64, _ file: OpenFile, _ arguments: ReadArguments) -> Response {
         counters.add("passthrough_reads_forwarded")

@@ -42,6 +42,19 @@ final class KernelBackings: Sendable {
         }
     }
 
+    /// Whether `node` has a registration, that is, open handles doing passthrough I/O.
+    func isRegistered(_ node: UInt64) -> Bool { registrations.withLock { $0[node] != nil } }
+
+    /// One more handle on `node`'s registration if it still has one: the backing id and a
+    /// duplicate of the registered descriptor (the handle's own, closed at its release).
+    func join(_ node: UInt64) -> (id: Int32, descriptor: FileDescriptor)? {
+        registrations.withLock { registrations in
+            guard let existing = registrations[node], let copy = try? existing.descriptor.duplicate() else { return nil }
+            registrations[node]!.handles += 1
+            return (existing.id, copy)
+        }
+    }
+
     /// Drops one handle of `node`; the last one unregisters the backing file from `fuse`.
     func release(_ node: UInt64, fuse: FileDescriptor) {
         let finished: Registration? = registrations.withLock { registrations in

@@ -148,6 +148,35 @@ struct PassthroughTests {
         #expect(xattr(fs.path("held.bin"), "user.famfs.mode") == "passthrough")
     }
 
+    @Test("a reader open across a commit keeps reading; meanwhile new readers join it and writers get EBUSY; then opens are DAX")
+    func handlesOpenAcrossACommit() throws {
+        let fs = try mountWithStaging()
+        defer { fs.close() }
+        let bytes = randomBytes(4 << 20)
+        let path = fs.path("across.bin")
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let early = try FileDescriptor.open(FilePath(path), .readOnly)
+        let setfattr = try Process.run(URL(fileURLWithPath: "/usr/bin/setfattr"), arguments: ["-n", "user.famfs.commit", "-v", "1", path])
+        setfattr.waitUntilExit()
+        #expect(setfattr.terminationStatus == 0)
+        #expect(xattr(path, "user.famfs.mode") == "dax")
+
+        #expect(try readFile(path) == bytes, "a new reader while the early one is open")
+        #expect(throws: Errno.resourceBusy) { try FileDescriptor.open(FilePath(path), .readWrite) }
+        var buffer = [UInt8](repeating: 0, count: bytes.count)
+        let count = try buffer.withUnsafeMutableBytes { try early.read(fromAbsoluteOffset: 0, into: $0) }
+        #expect(count == bytes.count && buffer == bytes, "the early reader")
+        try early.close()
+
+        let writer = try FileDescriptor.open(FilePath(path), .readWrite)
+        #expect(try writer.writeAll(toAbsoluteOffset: 1 << 20, [1, 2, 3]) == 3)
+        try writer.close()
+        var expected = bytes
+        expected.replaceSubrange((1 << 20)..<((1 << 20) + 3), with: [1, 2, 3])
+        #expect(try readFile(path) == expected)
+        #expect(try stats(fs)["dax_writes", default: 0] > 0, "the write went to device memory")
+    }
+
     @Test("staged files come back after a remount")
     func stagedFilesSurviveARemount() throws {
         let fs = try mountWithStaging()
