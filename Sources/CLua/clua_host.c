@@ -3,36 +3,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* alloc(device, bytes [, align]) -> { dev = i, offset = o, length = n }.
-   `device` is a 0-based index or a device table; raises on misuse or when no space is left. */
-static int host_alloc(lua_State *L) {
-    clua_runtime *rt = clua_runtime_of(L);
-    if (rt->current_hook != CLUA_HOOK_LAYOUT || !rt->in_call)
-        return clua_raise(L, "alloc: only available inside layout");
-    lua_Integer device;
-    if (lua_type(L, 1) == LUA_TTABLE) {
-        clua_get_field(L, rt, 1, CLUA_KEY_INDEX);
-        int isnum = 0;
-        device = lua_tointegerx(L, -1, &isnum);
-        if (!isnum) return clua_raise(L, "alloc: device table has no integer 'index'");
-        lua_pop(L, 1);
-    } else {
-        int isnum = 0;
-        device = lua_tointegerx(L, 1, &isnum);
-        if (!isnum) return clua_raise(L, "alloc: device must be an index or a device table, got %s", luaL_typename(L, 1));
-    }
+/* The 0-based device index `function` was given at stack index `at`: an index or a device table. */
+static lua_Integer device_argument(lua_State *L, clua_runtime *rt, int at, const char *function) {
     int isnum = 0;
-    lua_Integer bytes = lua_tointegerx(L, 2, &isnum);
-    if (!isnum) return clua_raise(L, "alloc: bytes must be an integer, got %s", luaL_typename(L, 2));
-    lua_Integer alignment = 0;
-    if (!lua_isnoneornil(L, 3)) {
-        alignment = lua_tointegerx(L, 3, &isnum);
-        if (!isnum) return clua_raise(L, "alloc: align must be an integer, got %s", luaL_typename(L, 3));
+    if (lua_type(L, at) != LUA_TTABLE) {
+        lua_Integer device = lua_tointegerx(L, at, &isnum);
+        if (!isnum)
+            clua_raise(L, "%s: device must be an index or a device table, got %s", function, luaL_typename(L, at));
+        return device;
     }
+    clua_get_field(L, rt, at, CLUA_KEY_INDEX);
+    lua_Integer device = lua_tointegerx(L, -1, &isnum);
+    if (!isnum) clua_raise(L, "%s: device table has no integer 'index'", function);
+    lua_pop(L, 1);
+    return device;
+}
+
+static lua_Integer integer_argument(lua_State *L, int at, const char *function, const char *name) {
+    int isnum = 0;
+    lua_Integer value = lua_tointegerx(L, at, &isnum);
+    if (!isnum) clua_raise(L, "%s: %s must be an integer, got %s", function, name, luaL_typename(L, at));
+    return value;
+}
+
+/* Allocates through the host, records the range for the call, updates the device's `free`
+   and pushes the range table; raises as alloc documents. */
+static void allocate(lua_State *L, clua_runtime *rt, lua_Integer device, lua_Integer bytes, lua_Integer alignment) {
     if (rt->allocation_count == rt->allocation_capacity) {
         size_t capacity = rt->allocation_capacity ? rt->allocation_capacity * 2 : 32;
         clua_range *grown = realloc(rt->allocations, capacity * sizeof *grown);
-        if (grown == NULL) return clua_raise(L, "alloc: out of host memory");
+        if (grown == NULL) clua_raise(L, "alloc: out of host memory");
         rt->allocations = grown;
         rt->allocation_capacity = capacity;
     }
@@ -41,18 +41,65 @@ static int host_alloc(lua_State *L) {
     clua_host_status status = rt->host.alloc(rt->host.context, device, bytes, alignment, &offset, &length, error, sizeof error);
     if (status == CLUA_HOST_NO_SPACE) {
         clua_copy_text(rt->no_space_message, sizeof rt->no_space_message, error, strlen(error));
-        return clua_raise(L, "%s", error);
+        clua_raise(L, "%s", error);
     }
-    if (status != CLUA_HOST_OK) return clua_raise(L, "%s", error);
+    if (status != CLUA_HOST_OK) clua_raise(L, "%s", error);
     clua_range range = {device, offset, length};
     rt->allocations[rt->allocation_count++] = range;
     /* Keep the script's view of free space current within the call. */
-    if (lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref) == LUA_TTABLE
-        && lua_rawgeti(L, -1, device + 1) == LUA_TTABLE && device < rt->device_count) {
+    int top = lua_gettop(L);
+    if (device >= 0 && device < rt->device_count && lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref) == LUA_TTABLE
+        && lua_rawgeti(L, -1, device + 1) == LUA_TTABLE) {
         rt->published_free[device] -= length;
         clua_set_integer(L, rt, lua_gettop(L), CLUA_KEY_FREE, rt->published_free[device]);
     }
+    lua_settop(L, top);
     clua_push_range(L, rt, range);
+}
+
+static void require_layout_call(lua_State *L, clua_runtime *rt, const char *function) {
+    if (rt->current_hook != CLUA_HOOK_LAYOUT || !rt->in_call) clua_raise(L, "%s: only available inside layout", function);
+}
+
+/* alloc(device, bytes [, align]) -> { dev = i, offset = o, length = n }.
+   `device` is a 0-based index or a device table; raises on misuse or when no space is left. */
+static int host_alloc(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    require_layout_call(L, rt, "alloc");
+    lua_Integer device = device_argument(L, rt, 1, "alloc");
+    lua_Integer bytes = integer_argument(L, 2, "alloc", "bytes");
+    lua_Integer alignment = lua_isnoneornil(L, 3) ? 0 : integer_argument(L, 3, "alloc", "align");
+    allocate(L, rt, device, bytes, alignment);
+    return 1;
+}
+
+/* alloc_strips(devices, nchunks, chunk_size) -> { range, ... }: the strips of an interleaved
+   extent in one call, as if alloc ran for each: `nchunks` chunks dealt round-robin over the
+   devices of the sequence (one strip each, or one per chunk when there are fewer chunks),
+   each strip aligned to `chunk_size`. Charged one instruction per strip, like a loop. */
+static int host_alloc_strips(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    require_layout_call(L, rt, "alloc_strips");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer chunks = integer_argument(L, 2, "alloc_strips", "nchunks");
+    lua_Integer chunk = integer_argument(L, 3, "alloc_strips", "chunk_size");
+    lua_Integer count = (lua_Integer)lua_rawlen(L, 1);
+    if (count == 0) return clua_raise(L, "alloc_strips: the device list is empty");
+    if (chunks <= 0 || chunk <= 0) return clua_raise(L, "alloc_strips: nchunks and chunk_size must be positive");
+    if (chunk > INT64_MAX / chunks) return clua_raise(L, "alloc_strips: %I chunks of %I bytes are too many", chunks, chunk);
+    lua_Integer strips = count < chunks ? count : chunks;
+    clua_charge(L, strips);
+    /* Chunk k goes to strip k % strips: the first `chunks % strips` strips hold one more. */
+    lua_Integer shorter = chunks / strips, longer = chunks % strips;
+    lua_settop(L, 1);
+    lua_createtable(L, (int)strips, 0);
+    for (lua_Integer s = 1; s <= strips; s++) {
+        lua_rawgeti(L, 1, s);
+        lua_Integer device = device_argument(L, rt, 3, "alloc_strips");
+        lua_pop(L, 1);
+        allocate(L, rt, device, (s <= longer ? shorter + 1 : shorter) * chunk, chunk);
+        lua_rawseti(L, 2, s);
+    }
     return 1;
 }
 
@@ -239,6 +286,8 @@ void clua_open_sandbox(lua_State *L) {
 
     lua_pushcfunction(L, host_alloc);
     lua_setfield(L, globals, "alloc");
+    lua_pushcfunction(L, host_alloc_strips);
+    lua_setfield(L, globals, "alloc_strips");
     lua_pushcfunction(L, host_require);
     lua_setfield(L, globals, "require");
     lua_pushcfunction(L, log_info);

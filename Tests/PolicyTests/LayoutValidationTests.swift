@@ -127,6 +127,44 @@ import Testing
         #expect(allocator.freeBytes(device: 0) == (1 << 30) - (2 << 20))
     }
 
+    @Test func allocStripsDealsTheChunksRoundRobinOverTheDevices() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices)
+              local before = devices[3].free
+              local strips = alloc_strips({ devices[3], 0, devices[2] }, file.size // 2097152, 2097152)
+              assert(devices[3].free == before - strips[1].length, "free follows alloc_strips")
+              return { ext_type = "interleaved", extents = { { chunk_size = 2097152, nbytes = file.size, strips = strips } } }
+            end
+            """])
+        let runtime = try fixture.runtime()
+        let allocator = fixture.allocator()
+        // 7 chunks over three devices: the first strip holds chunks 0, 3 and 6.
+        let seven = try runtime.layout(for: FileFacts(path: "/seven", size: 14 << 20), allocator: allocator)
+        #expect(seven.extents == .interleaved([InterleavedExtent(chunkSize: 2 << 20, byteCount: 14 << 20, strips: [
+            SimpleExtent(device: 2, offset: 0, length: 6 << 20), SimpleExtent(device: 0, offset: 0, length: 4 << 20),
+            SimpleExtent(device: 1, offset: 0, length: 4 << 20),
+        ])]))
+        // Fewer chunks than devices: one strip per chunk.
+        let two = try runtime.layout(for: FileFacts(path: "/two", size: 4 << 20), allocator: allocator)
+        guard case .interleaved(let extents) = two.extents else { Issue.record("not interleaved"); return }
+        #expect(extents[0].strips.map(\.device) == [2, 0])
+    }
+
+    @Test func allocStripsFailsLikeAllocAndReleasesWhatItAllocated() throws {
+        try expectHostileLayout("    alloc_strips({}, 1, 2097152) --here", kind: .runtime,
+                                contains: "alloc_strips: the device list is empty", lineMarker: "--here")
+        try expectHostileLayout("    alloc_strips({ 0, \"x\" }, 2, 2097152) --here", kind: .runtime,
+                                contains: "alloc_strips: device must be an index or a device table, got string", lineMarker: "--here")
+        try expectHostileLayout("    alloc_strips({ 0 }, 0, 2097152) --here", kind: .runtime,
+                                contains: "alloc_strips: nchunks and chunk_size must be positive", lineMarker: "--here")
+        try expectHostileLayout("    alloc_strips({ 0, 9 }, 2, 2097152) --here", kind: .runtime,
+                                contains: "alloc: device index 9 is out of range", lineMarker: "--here")
+        // Device 0's strip is allocated, device 1 is full: ENOSPC, and device 0's strip is released.
+        let error = try expectHostileLayout("    alloc(1, 1 << 30)\n    alloc_strips({ 0, 1 }, 2, 2097152) --here",
+                                            kind: .allocation, contains: "alloc: no contiguous free run", lineMarker: "--here")
+        #expect(error?.errno == 28)
+    }
+
     @Test func allocOutsideLayoutIsRefused() throws {
         let fixture = try PolicyFixture(["policy.lua": """
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end

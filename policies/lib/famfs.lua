@@ -129,13 +129,9 @@ end
 -- `picked` (the pool's first device when there are none, so that alloc reports the shortage).
 local function interleave(chunks, picked, count, chunk, pool)
   if count == 0 then picked, count = { pool[1] }, 1 end
-  local nstrips = count < chunks and count or chunks
-  -- The first `longer` strips carry one chunk more than the rest.
-  local short, longer = chunks // nstrips, chunks % nstrips
-  local strips = {}
-  for s = 1, nstrips do
-    strips[s] = alloc(picked[s], (s <= longer and short + 1 or short) * chunk, chunk)
-  end
+  for k = count + 1, #picked do picked[k] = nil end
+  local strips = alloc_strips(picked, chunks, chunk)
+  local nstrips = #strips
   return {
     ext_type = "interleaved",
     extents = { { nstrips = nstrips, chunk_size = chunk, nbytes = chunks * chunk, strips = strips } },

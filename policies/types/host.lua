@@ -40,6 +40,15 @@
 ---@return Range
 function alloc(device, bytes, align) end
 
+--- Allocates the strips of an interleaved extent: `nchunks` chunks of `chunk_size` bytes dealt
+--- round-robin over `devices` (one strip per device, or per chunk when there are fewer chunks),
+--- each strip as `alloc` would. Only inside layout; raises like alloc.
+---@param devices (integer|Device)[]  0-based indices or device tables
+---@param nchunks integer
+---@param chunk_size integer
+---@return Range[]
+function alloc_strips(devices, nchunks, chunk_size) end
+
 ---@class Log
 ---@field debug fun(...: any)
 ---@field info fun(...: any)
