@@ -81,9 +81,8 @@ public final class FileSystem: Sendable {
         case .rename(let arguments, let oldName, let newName):
             return rename(unique, parent: node, oldName: oldName, to: arguments.newDirectory, newName: newName, flags: arguments.flags)
         case .open(let arguments):
-            if let file = state.withLock({ $0.namespace[node] }) {
-                if file.backing != nil { return openPassthrough(unique, file, flags: arguments.flags, context: context) }
-                if let reply = openBesideStagedHandles(unique, file, flags: arguments.flags) { return reply }
+            if let file = state.withLock({ $0.namespace[node] }), file.backing != nil {
+                return openPassthrough(unique, file, flags: arguments.flags, context: context)
             }
             return open(unique, node, arguments)
         case .opendir: return openDirectory(unique, node)
@@ -99,7 +98,10 @@ public final class FileSystem: Sendable {
             if let file = openFiles[arguments.fileHandle] { return fsyncPassthrough(unique, file) }
             return fsync(unique, node)
         case .release(let arguments): return release(unique, node, arguments, context: context)
-        case .releasedir, .flush, .fsyncdir, .access, .destroy: return .ok(unique)
+        case .releasedir, .fsyncdir, .access, .destroy: return .ok(unique)
+        // Nothing is buffered at close (writes reach the device or the staged file before they
+        // are answered), so the kernel is told once to skip FLUSH: a close needs no round trip.
+        case .flush: return .error(unique, .noFunction)
         case .readdir(let arguments): return readdir(unique, node, arguments, plus: false)
         case .readdirplus(let arguments): return readdir(unique, node, arguments, plus: true)
         case .statfs: return statfs(unique)
