@@ -129,7 +129,7 @@ end
 -- `picked` (the pool's first device when there are none, so that alloc reports the shortage).
 local function interleave(chunks, picked, count, chunk, pool)
   if count == 0 then picked, count = { pool[1] }, 1 end
-  for k = count + 1, #picked do picked[k] = nil end
+  for k = count + 1, #picked do picked[k] = nil end -- a reused `picked` may hold older picks
   local strips = alloc_strips(picked, chunks, chunk)
   local nstrips = #strips
   return {
