@@ -81,8 +81,9 @@ public final class FileSystem: Sendable {
         case .rename(let arguments, let oldName, let newName):
             return rename(unique, parent: node, oldName: oldName, to: arguments.newDirectory, newName: newName, flags: arguments.flags)
         case .open(let arguments):
-            if let file = state.withLock({ $0.namespace[node] }), file.backing != nil {
-                return openPassthrough(unique, file, flags: arguments.flags, context: context)
+            if let file = state.withLock({ $0.namespace[node] }) {
+                if file.backing != nil { return openPassthrough(unique, file, flags: arguments.flags, context: context) }
+                if let reply = openBesideStagedHandles(unique, file, flags: arguments.flags) { return reply }
             }
             return open(unique, node, arguments)
         case .opendir: return openDirectory(unique, node)
