@@ -91,7 +91,10 @@ struct Report {
                   + "to the backing file system; the last columns mount it with `default_permissions` too. Both servers let the kernel "
                   + "cache names and attributes for 1 s, so stat, which follows create, looks up again every file created more than "
                   + "1 s before it: a slower create phase shows again, amplified, in stat."]
-        lines += ["", "## Policy cost", "", "| measurement | Lua (stripe.lua) | Swift | Swift / Lua |", "| --- | ---: | ---: | ---: |"]
+        lines += ["", "## Policy cost", "",
+                  "Layouts per second of the measuring thread's CPU time, best of 3 runs. This part alone: "
+                  + "`famfs-bench layouts --policy policies/stripe.lua --results FILE` (a release build).", "",
+                  "| measurement | Lua (stripe.lua) | Swift | Swift / Lua |", "| --- | ---: | ---: | ---: |"]
         for size in ["32m", "1g"] {
             let (lua, swift) = (values["policy.layouts.lua.16way.\(size)"], values["policy.layouts.swift.16way.\(size)"])
             lines.append("| layouts/s, 16 devices, \(size == "32m" ? "32 MiB files (16 strips of 2 MiB)" : "1 GiB files (16 strips of 64 MiB)") | \(number(lua)) | \(number(swift)) | \(ratio(swift, lua)) |")
