@@ -26,9 +26,6 @@ public struct DirectoryChildren: Sendable {
 
     public init() {}
 
-    public var count: Int { members.count }
-    public var isEmpty: Bool { members.isEmpty }
-
     /// The id of the child called `name`.
     public subscript(name: String) -> UInt64? { members[name]?.id }
 

@@ -30,12 +30,11 @@ extension FileSystem {
             guard let directory = state.namespace[id], directory.isDirectory,
                   let parent = state.namespace[directory.parent] else { return nil }
             var listed: [ListedEntry] = []
-            listed.reserveCapacity(fitting)
             for (index, (name, node)) in [(".", directory), ("..", parent)].enumerated() where UInt64(index) >= offset {
                 let entry = DirectoryEntry(inode: node.id, nextOffset: UInt64(index + 1), type: Self.directoryEntryType, name: name)
                 listed.append(ListedEntry(entry: entry, node: plus ? node : nil))
             }
-            for child in state.namespace.children(of: id, after: max(offset, 2) - 2, limit: fitting - listed.count) {
+            for child in state.namespace.children(of: id, after: max(offset, 2) - 2, limit: max(0, fitting - listed.count)) {
                 let entry = DirectoryEntry(inode: child.id, nextOffset: child.cookie + 2,
                                            type: child.isDirectory ? Self.directoryEntryType : Self.fileEntryType, name: child.name)
                 if plus {

@@ -1,4 +1,5 @@
 import Foundation
+import Metadata
 import Server
 import Synchronization
 import SystemPackage
@@ -73,6 +74,35 @@ struct DirectoryListingTests {
         #expect(namespace.child(of: Namespace.rootID, named: "a") != nil)
     }
 
+    @Test func repliesHoldWhatFitsTheKernelsBufferAndResumeAfterTheirLastEntry() throws {
+        let shared = try SharedDevices(count: 1)
+        defer { shared.remove() }
+        let image = try FamfsImage.open(devices: shared.devices.map { FilePath($0) }, access: .readWrite, host: try SystemUUID.current())
+        let log = CapturedLog()
+        let server = FuseServer(fileSystem: FileSystem(image: image, logger: log.logger), makePolicy: { ContiguousLayout() },
+                                workerCount: 1, logger: log.logger)
+        let kernel = try TestKernel(server: server)
+        defer { kernel.close() }
+        _ = try kernel.initialize(minor: 31, flags2: 0)
+        let names = (0..<40).map { "directory\($0)" }
+        for name in names {
+            #expect(try kernel.call(9, node: Namespace.rootID, TestKernel.words([0o755, 0]) + Array(name.utf8) + [0]).error == 0)
+        }
+        let expected = [".", "..", Namespace.metaDirectory] + names
+        for plus in [false, true] {
+            let listing = try kernel.listing(of: Namespace.rootID, size: plus ? 600 : 100, plus: plus)
+            #expect(listing.map(\.name) == expected, "plus: \(plus)")
+            #expect(listing.map(\.nextOffset) == Array(1...UInt64(expected.count)), "plus: \(plus)")
+            if plus {
+                #expect(listing.prefix(2).allSatisfy { $0.lookupNode == 0 })
+                #expect(listing.dropFirst(2).allSatisfy { $0.lookupNode == $0.inode })
+            }
+        }
+        #expect(try kernel.readdir(Namespace.rootID, offset: 0, size: 40, plus: false).map(\.name) == ["."])
+        #expect(try kernel.readdir(Namespace.rootID, offset: 0, size: 40, plus: true).isEmpty)
+        #expect(try kernel.readdir(Namespace.rootID, offset: 1000, size: 4096, plus: false).isEmpty)
+    }
+
     @Test func aListingThroughTheMountSeesEveryFileThatStaysWhileOthersAreCreatedAndUnlinked() throws {
         try withMountedFileSystem { fs in
             let directory = fs.path("busy")
@@ -90,6 +120,47 @@ struct DirectoryListingTests {
                 #expect(names.count == Set(names).count, "a name was listed twice")
                 #expect(staying.isSubset(of: names), "files that stayed were skipped: \(staying.subtracting(names).count)")
             }
+        }
+    }
+}
+
+/// READDIR (or READDIRPLUS) replies as the kernel reads them: each entry's inode, resume
+/// offset and name, and for READDIRPLUS the node id of its lookup.
+private extension TestKernel {
+    struct ListedEntry: Equatable {
+        var inode: UInt64
+        var nextOffset: UInt64
+        var name: String
+        var lookupNode: UInt64?
+    }
+
+    func readdir(_ directory: UInt64, offset: UInt64, size: UInt32, plus: Bool) throws -> [ListedEntry] {
+        var arguments = Self.words([0, 0])
+        withUnsafeBytes(of: offset.littleEndian) { arguments += $0 }
+        arguments += Self.words([size, 0, 0, 0, 0, 0])
+        let reply = try call(plus ? 44 : 28, node: directory, arguments)
+        guard reply.error == 0 else { throw Errno(rawValue: -reply.error) }
+        var entries: [ListedEntry] = []
+        var at = 0
+        while at < reply.body.count {
+            let lookupNode = plus ? Self.u64(reply.body, at: at) : nil
+            if plus { at += 128 }
+            let nameLength = Int(Self.u64(reply.body, at: at + 16) & 0xFFFF_FFFF)
+            let name = String(decoding: reply.body[(at + 24)..<(at + 24 + nameLength)], as: UTF8.self)
+            entries.append(ListedEntry(inode: Self.u64(reply.body, at: at), nextOffset: Self.u64(reply.body, at: at + 8),
+                                       name: name, lookupNode: lookupNode))
+            at += (24 + nameLength + 7) & ~7
+        }
+        return entries
+    }
+
+    /// A whole listing of `directory`, `size` bytes per reply, each resuming after the last entry.
+    func listing(of directory: UInt64, size: UInt32, plus: Bool) throws -> [ListedEntry] {
+        var entries: [ListedEntry] = []
+        while true {
+            let page = try readdir(directory, offset: entries.last?.nextOffset ?? 0, size: size, plus: plus)
+            guard !page.isEmpty else { return entries }
+            entries += page
         }
     }
 }
