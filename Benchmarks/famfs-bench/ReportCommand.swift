@@ -78,6 +78,7 @@ struct Report {
                         "\($0) \(number(values["io.\($0).read.buffered.1m.1t"])) MB/s"
                     }.joined(separator: ", ") + ".",
                   "", "## Metadata (one thread, \(count("meta.files")) empty files in one directory)", "",
+                  "This part alone: `scripts/bench metadata` (prints this section and the metadata target rows).", "",
                   "| phase | famfs-policyd | passthrough_ll | ratio | passthrough_ll -o default_permissions | ratio |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for phase in ["create", "stat", "readdir", "unlink", "cycle"] {
@@ -87,8 +88,10 @@ struct Report {
                          + "\(number(checkedPeer)) | \(ratio(ours, checkedPeer)) |")
         }
         lines += ["", "famfs-policyd mounts with `default_permissions`: the kernel checks permissions itself, so after each create or unlink "
-                  + "it asks for the directory's attributes again (one more round trip). passthrough_ll by default leaves permission checks "
-                  + "to the backing file system; the last columns mount it with `default_permissions` too. Both servers let the kernel "
+                  + "it asks for the directory's attributes again (one more round trip). A create is LOOKUP, CREATE, GETATTR of the directory "
+                  + "and RELEASE (famfs-policyd declines FLUSH, so a close sends none); an unlink is GETATTR of the directory, UNLINK and FORGET. "
+                  + "passthrough_ll by default leaves permission checks to the backing file system, so it gets no GETATTR but answers FLUSH; "
+                  + "the last columns mount it with `default_permissions` too. Both servers let the kernel "
                   + "cache names and attributes for 1 s, so stat, which follows create, looks up again every file created more than "
                   + "1 s before it: a slower create phase shows again, amplified, in stat."]
         lines += ["", "## Policy cost", "",
