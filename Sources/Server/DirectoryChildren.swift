@@ -24,6 +24,7 @@ public struct DirectoryChildren: Sendable {
     private var removedSlots = 0
     private var lastCookie: UInt64 = 0
 
+    /// An empty directory.
     public init() {}
 
     /// The id of the child called `name`.
@@ -76,8 +77,10 @@ public struct DirectoryChildren: Sendable {
 public struct DirectoryChild: Sendable {
     /// Its place in the directory's listing order (see `DirectoryChildren`).
     public var cookie: UInt64
+    /// The child's node.
     public var id: UInt64
     public var name: String
+    /// Whether the child is a directory (its READDIR type), kept here so listing needs no node.
     public var isDirectory: Bool
 }
 
