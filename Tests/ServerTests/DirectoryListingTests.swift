@@ -108,7 +108,7 @@ struct DirectoryListingTests {
             let directory = fs.path("busy")
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
             let staying = Set((0..<2_000).map { "keep\($0)" })
-            for name in staying.sorted() + (0..<2_000).map({ "gone\($0)" }) {
+            for name in staying.sorted() + (0..<2_000).map({ "churn\($0)" }) {
                 guard FileManager.default.createFile(atPath: "\(directory)/\(name)", contents: nil) else {
                     throw Errno(rawValue: errno)
                 }
@@ -116,8 +116,10 @@ struct DirectoryListingTests {
             let churning = Churn(in: directory, count: 2_000)
             defer { churning.finish() }
             for _ in 0..<20 {
-                let names = try directoryNames(directory)
-                #expect(names.count == Set(names).count, "a name was listed twice")
+                let entries = try directoryEntries(directory)
+                // A name unlinked and created again is another file: inodes, not names, must not repeat.
+                #expect(entries.count == Set(entries.map(\.inode)).count, "a file was listed twice")
+                let names = Set(entries.map(\.name))
                 #expect(staying.isSubset(of: names), "files that stayed were skipped: \(staying.subtracting(names).count)")
             }
         }
@@ -165,19 +167,21 @@ private extension TestKernel {
     }
 }
 
-/// Every name `readdir` returns for `path`, "." and ".." aside.
-private func directoryNames(_ path: String) throws -> [String] {
+/// Every entry `readdir` returns for `path`, "." and ".." aside.
+private func directoryEntries(_ path: String) throws -> [(name: String, inode: UInt64)] {
     guard let stream = opendir(path) else { throw Errno(rawValue: errno) }
     defer { closedir(stream) }
-    var names: [String] = []
+    var entries: [(name: String, inode: UInt64)] = []
     while let entry = readdir(stream) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
+        if name != "." && name != ".." { entries.append((name, UInt64(entry.pointee.d_ino))) }
     }
-    return names
+    return entries
 }
 
-/// A background thread that unlinks `gone<i>` files and creates `new<i>` ones until told to finish.
+/// A background thread that goes through `churn0` ... `churn<count - 1>` unlinking each, then
+/// again creating each, and so on until told to finish: files leave from anywhere in the
+/// listing order and come back at its end, while the directory stays the same size.
 private final class Churn: @unchecked Sendable {
     private let stop = Atomic(false)
     private let done = DispatchSemaphore(value: 0)
@@ -186,8 +190,8 @@ private final class Churn: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             var index = 0
             while !stop.load(ordering: .relaxed) {
-                unlink("\(directory)/gone\(index % count)")
-                close(open("\(directory)/new\(index)", O_CREAT | O_WRONLY, 0o644))
+                let path = "\(directory)/churn\(index % count)"
+                if (index / count).isMultiple(of: 2) { unlink(path) } else { close(open(path, O_CREAT | O_WRONLY, 0o644)) }
                 index += 1
             }
             done.signal()
