@@ -16,8 +16,8 @@ extension Fmap {
     /// (index → bytes). Throws the first fault found, naming the field.
     ///
     /// Checked: extent count, forms, strip count, chunk size, alignment, non-zero lengths,
-    /// device index range and bounds, strips large enough for their share of the bytes,
-    /// coverage of `fileSize`, no two ranges of this fmap overlapping, and the encoded size.
+    /// device index range and bounds, no two ranges of this fmap overlapping, the encoded
+    /// size, and everything `validateCoverage` checks.
     public func validate(limits: FmapLimits, deviceSizes: [UInt64]? = nil) throws(FmapValidationError) {
         let count = extents.count
         guard count >= 1 else { throw .init(field: "extents", reason: "an fmap needs at least one extent") }
@@ -25,13 +25,11 @@ extension Fmap {
             throw .init(field: "extents", reason: "\(count) extents exceed the limit of \(limits.maxExtents)")
         }
         let checker = RangeChecker(limits: limits, deviceSizes: deviceSizes)
-        var covered: UInt64 = 0
         switch extents {
         case .simple(let list):
             for (i, extent) in list.enumerated() {
                 let mayBeShort = limits.allowsShortLastExtent && i == list.count - 1
                 try checker.check(extent, field: "extents[\(i)]", lengthMayBeShort: mayBeShort)
-                covered = covered.addingReportingOverflow(extent.length).partialValue
             }
         case .interleaved(let list):
             guard limits.allowsInterleaved else {
@@ -39,12 +37,9 @@ extension Fmap {
             }
             for (i, extent) in list.enumerated() {
                 try checker.check(extent, field: "extents[\(i)]")
-                covered = covered.addingReportingOverflow(extent.byteCount).partialValue
             }
         }
-        guard covered >= fileSize else {
-            throw .init(field: "extents", reason: "cover \(hex(covered)) bytes, less than file_size \(hex(fileSize))")
-        }
+        try validateCoverage()
         try checkNoSelfOverlap()
         let replySize = FmapWireFormat.encodedSize(of: self)
         guard replySize <= limits.maxReplyBytes else {
@@ -105,22 +100,51 @@ private struct RangeChecker {
         }
         for (s, strip) in extent.strips.enumerated() {
             try check(strip, field: "\(field()).strips[\(s)]")
-            let needed = extent.bytesNeeded(onStrip: s)
-            guard strip.length >= needed else {
-                throw .init(field: "\(field()).strips[\(s)].length", reason: "\(hex(strip.length)) is less than the \(hex(needed)) bytes its chunks need")
+        }
+    }
+}
+
+extension Fmap {
+    /// Checks what every consumer needs, whatever its limits: each byte below `fileSize`
+    /// resolves inside a range the fmap claims. So the extents cover the file, and each
+    /// strip of an interleaved extent holds every chunk dealt to it. Log replay, which must
+    /// accept any fmap famfs wrote, checks this much before serving a file.
+    public func validateCoverage() throws(FmapValidationError) {
+        var covered: UInt64 = 0
+        switch extents {
+        case .simple(let list):
+            covered = list.reduce(0) { $0.addingReportingOverflow($1.length).partialValue }
+        case .interleaved(let list):
+            for (i, extent) in list.enumerated() {
+                guard extent.chunkSize > 0, !extent.strips.isEmpty else {
+                    throw .init(field: "extents[\(i)]", reason: "has no chunks or no strips to hold them")
+                }
+                for s in extent.strips.indices {
+                    let needed = extent.bytesNeeded(onStrip: s)
+                    guard extent.strips[s].length >= needed else {
+                        throw .init(field: "extents[\(i)].strips[\(s)].length",
+                                    reason: "\(hex(extent.strips[s].length)) is less than the \(hex(needed)) bytes its chunks need")
+                    }
+                }
+                covered = covered.addingReportingOverflow(extent.byteCount).partialValue
             }
+        }
+        guard covered >= fileSize else {
+            throw .init(field: "extents", reason: "cover \(hex(covered)) bytes, less than file_size \(hex(fileSize))")
         }
     }
 }
 
 extension InterleavedExtent {
     /// Device bytes strip `s` must hold: whole chunks for every chunk of the extent it carries.
+    /// Saturates at `UInt64.max` for byte counts no device could hold (hostile input).
     public func bytesNeeded(onStrip s: Int) -> UInt64 {
         let n = UInt64(strips.count)
         let chunks = byteCount / chunkSize + (byteCount % chunkSize == 0 ? 0 : 1)
         let index = UInt64(s)
         guard index < chunks else { return 0 }
         let chunksOnStrip = (chunks - index + n - 1) / n
-        return chunksOnStrip * chunkSize
+        let (bytes, overflow) = chunksOnStrip.multipliedReportingOverflow(by: chunkSize)
+        return overflow ? .max : bytes
     }
 }

@@ -4,7 +4,8 @@ import Fmap
 /// The state a log describes: its valid entries in order, the devices, which memory is
 /// allocated, and everything wrong found on the way.
 ///
-/// A FILE entry that collides, leaves its device or names an unknown device is reported and
+/// A FILE entry that collides, leaves its device, names an unknown device or leaves some of
+/// its bytes without memory is reported and
 /// left out of `entries` (never served), and none of its memory is claimed.
 public struct LogReplay: Sendable {
     /// Valid entries in log order.
@@ -93,6 +94,7 @@ public struct LogReplay: Sendable {
     /// Claims a FILE entry's memory, or returns why it cannot be.
     private mutating func claim(_ file: FileEntry, index: UInt64) -> ReplayFinding? {
         let owner = "log entry \(index) '\(file.path)'"
+        do { try file.fmap.validateCoverage() } catch { return .uncoveredFile(index: index, path: file.path, error) }
         for range in file.fmap.claimedRanges {
             guard Int(range.device) < devices.count else {
                 return .unknownDevice(index: index, path: file.path, device: range.device, deviceCount: devices.count)

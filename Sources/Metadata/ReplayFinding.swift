@@ -17,6 +17,9 @@ public enum ReplayFinding: Equatable, Sendable, CustomStringConvertible {
     case extentLeavesDevice(index: UInt64, path: RelativePath, range: SimpleExtent, deviceSize: UInt64)
     /// A FILE entry's range overlaps memory another entry (or the reserved metadata) owns.
     case collision(index: UInt64, path: RelativePath, range: SimpleExtent, owner: String)
+    /// A FILE entry's extents leave some of its bytes without memory (they do not cover its
+    /// size, or a strip is too short for its chunks): served, it would map other memory.
+    case uncoveredFile(index: UInt64, path: RelativePath, FmapValidationError)
     /// A follower saw the header's next index fall below the entries it already consumed: the
     /// log was rewritten (a new mkfs) under it. It consumes nothing more.
     case logRewound(nextIndex: UInt64, consumed: UInt64)
@@ -34,7 +37,8 @@ public enum ReplayFinding: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .tornLastEntry(let index, _), .incompleteAppend(let index), .invalidEntry(let index, _),
              .invalidDevice(let index, _, _), .unknownDevice(let index, _, _, _),
-             .extentLeavesDevice(let index, _, _, _), .collision(let index, _, _, _), .logRewound(let index, _):
+             .extentLeavesDevice(let index, _, _, _), .collision(let index, _, _, _), .uncoveredFile(let index, _, _),
+             .logRewound(let index, _):
             return index
         }
     }
@@ -55,6 +59,8 @@ public enum ReplayFinding: Equatable, Sendable, CustomStringConvertible {
             return "log entry \(index) '\(path)': \(range) runs past the end of device \(range.device) (\(size) bytes)"
         case let .collision(index, path, range, owner):
             return "log entry \(index) '\(path)': \(range) overlaps \(owner); the file is not served"
+        case let .uncoveredFile(index, path, error):
+            return "log entry \(index) '\(path)': its fmap leaves bytes without memory (\(error)); the file is not served"
         case let .logRewound(nextIndex, consumed):
             return "the log header's next index \(nextIndex) is below the \(consumed) entries already served: the log was rewritten (mkfs?); remount"
         }

@@ -94,6 +94,18 @@ struct ValidationTests {
                 == FmapValidationError(field: "extents[0].strips[0].length", reason: "0x400000 is less than the 0x600000 bytes its chunks need"))
     }
 
+    @Test("an nbytes no device could hold is refused, not an arithmetic trap (a GET_FMAP fuzz input)")
+    func hostileNbytesIsRefused() {
+        var fmap = stripedFmap()
+        guard case .interleaved(var extents) = fmap.extents else { return }
+        extents[0].byteCount = .max
+        extents[0].strips = [SimpleExtent(device: 0, offset: 0, length: 2 * mib)]
+        fmap.extents = .interleaved(extents)
+        #expect(validationError(fmap) == FmapValidationError(
+            field: "extents[0].strips[0].length", reason: "0x200000 is less than the 0xffffffffffffffff bytes its chunks need"))
+        #expect(throws: FmapValidationError.self) { try fmap.validateCoverage() }
+    }
+
     @Test func zeroNbytesAndZeroLengthsAreRefused() {
         var fmap = stripedFmap()
         guard case .interleaved(var extents) = fmap.extents else { return }

@@ -146,6 +146,28 @@ import Testing
         #expect("\(findings[1])".contains("device index 3"))
     }
 
+    @Test("a FILE entry whose extents leave bytes without memory is reported and not served")
+    func uncoveredFileIsReported() throws {
+        let fixture = try Fixture()
+        let path = try fixture.device("dev0")
+        try fixture.mkfs([path])
+        // 8 MiB of file on 2 MiB of memory: served, its reads would run into the next file's memory.
+        try fixture.rawAppend(.file(try fileEntry("short", size: 8 << 20, extents: [(0, 20, 2)])), to: path)
+        let striped = Fmap(fileSize: 12 << 20, extents: .interleaved([InterleavedExtent(
+            chunkSize: 2 << 20, byteCount: 12 << 20,
+            strips: [SimpleExtent(device: 0, offset: 30 << 20, length: 2 << 20),
+                     SimpleExtent(device: 0, offset: 40 << 20, length: 6 << 20)])]))
+        try fixture.rawAppend(.file(FileEntry(path: try RelativePath("thin"), uid: 0, gid: 0, mode: 0o644, fmap: striped)), to: path)
+        try fixture.rawAppend(.file(try fileEntry("fine", size: 2 << 20, extents: [(0, 22, 2)])), to: path)
+        let image = try fixture.open([path])
+        #expect(image.entries.count == 1)
+        #expect(image.findings.map(\.description) == [
+            "log entry 0 'short': its fmap leaves bytes without memory (extents: cover 0x200000 bytes, less than file_size 0x800000); the file is not served",
+            "log entry 1 'thin': its fmap leaves bytes without memory (extents[0].strips[0].length: 0x200000 is less than the 0x600000 bytes its chunks need); the file is not served",
+        ])
+        #expect(FileSystemCheck.run(devices: [path]).firstFault?.contains("'short'") == true)
+    }
+
     @Test func swappedMissingAndForeignDevicesAreRefusedByName() throws {
         let fixture = try Fixture()
         let paths = try ["dev0", "dev1", "dev2"].map { try fixture.device($0, size: 64 << 20) }
