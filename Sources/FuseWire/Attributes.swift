@@ -43,6 +43,13 @@ public struct Attributes: WireStruct {
         self.flags = flags
     }
 
+    /// A time in seconds since the epoch as FUSE carries it: a signed count in a u64 field,
+    /// so a time before 1970 travels as its two's complement.
+    public static func wireSeconds(_ seconds: Int) -> UInt64 { UInt64(bitPattern: Int64(seconds)) }
+
+    /// The signed seconds a FUSE time field (`fuse_attr`, `fuse_setattr_in`) carries.
+    public static func seconds(fromWire value: UInt64) -> Int { Int(Int64(bitPattern: value)) }
+
     public init(reading input: inout ByteReader) throws(WireDecodingError) {
         inode = try input.read(field: "fuse_attr.ino")
         size = try input.read(field: "fuse_attr.size")

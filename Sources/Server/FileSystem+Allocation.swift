@@ -54,7 +54,10 @@ extension FileSystem {
         if let backing = state.withLock({ $0.namespace[id]?.backing }) {
             guard let file = openFiles[arguments.fileHandle] else { return .error(unique, .badFileDescriptor) }
             guard arguments.mode == 0 else { return .error(unique, .notSupported) }
-            let result = posix_fallocate(file.descriptor.rawValue, off_t(arguments.offset), off_t(arguments.length))
+            guard let offset = off_t(exactly: arguments.offset), let length = off_t(exactly: arguments.length) else {
+                return .error(unique, .fileTooLarge)
+            }
+            let result = posix_fallocate(file.descriptor.rawValue, offset, length)
             return result == 0 ? .ok(unique) : refuse(unique, "fallocate of \(backing)", NamespaceError(Errno(rawValue: result), "fallocate"))
         }
         guard arguments.mode == 0 else { return .error(unique, .notSupported) }

@@ -24,17 +24,22 @@ extension FileSystem {
         do throws(NamespaceError) {
             let recordedPath = try relativePath(prepared.path)
             Failpoint.reach("commit-reserved", logger: logger)
-            try copyStaged(prepared.backing, into: prepared.fmap, node: id)
+            let staged = try copyStaged(prepared.backing, into: prepared.fmap, node: id)
             Failpoint.reach("commit-copied", logger: logger)
+            // The staged file holds the truth of a passthrough file's owner and mode (chmod
+            // and chown went to it): the log and the DAX file take them from there.
+            let (uid, gid, permissions) = (staged.st_uid, staged.st_gid, UInt32(staged.st_mode) & 0o7777)
             try state.withLock { state throws(NamespaceError) in
-                guard let node = state.namespace[id] else { throw NamespaceError(.noSuchFileOrDirectory, "the file went away") }
+                guard state.namespace[id] != nil else { throw NamespaceError(.noSuchFileOrDirectory, "the file went away") }
                 do throws(ImageError) {
-                    try image.appendFile(FileEntry(path: recordedPath, uid: node.uid, gid: node.gid,
-                                                   mode: node.mode & 0o7777, fmap: prepared.fmap))
+                    try image.appendFile(FileEntry(path: recordedPath, uid: uid, gid: gid, mode: permissions, fmap: prepared.fmap))
                 } catch {
                     throw NamespaceError(error.errno, "\(error)")
                 }
                 state.namespace.setContent(.dax(prepared.fmap, FmapResolver(prepared.fmap)), of: id, now: now())
+                state.namespace.update(id) { node in
+                    (node.uid, node.gid, node.mode) = (uid, gid, Self.regularType | permissions)
+                }
                 state.commits[id] = nil
             }
         } catch {
@@ -94,7 +99,8 @@ extension FileSystem {
     }
 
     /// Reads the staged file straight into the device memory its fmap names, then flushes it.
-    private func copyStaged(_ backing: String, into fmap: Fmap, node id: UInt64) throws(NamespaceError) {
+    /// Returns the staged file's status as the copy ended.
+    private func copyStaged(_ backing: String, into fmap: Fmap, node id: UInt64) throws(NamespaceError) -> stat {
         guard let staging else { throw NamespaceError(.ioError, "no staging directory") }
         let source: FileDescriptor
         do { source = try staging.open(backing, flags: O_RDONLY) } catch { throw NamespaceError(error.errno, error.description) }
@@ -125,5 +131,6 @@ extension FileSystem {
         guard fstat(source.rawValue, &info) == 0, UInt64(info.st_size) == fmap.fileSize else {
             throw NamespaceError(.resourceBusy, "the staged file changed size during the commit")
         }
+        return info
     }
 }

@@ -25,8 +25,8 @@ extension FileSystem {
         }
         if let backing = node.backing, let staged = try? stagedStatus(backing) {
             return Attributes(inode: node.id, size: UInt64(staged.st_size), blocks: UInt64(staged.st_blocks),
-                              atime: UInt64(staged.st_atim.tv_sec), mtime: UInt64(staged.st_mtim.tv_sec),
-                              ctime: UInt64(staged.st_ctim.tv_sec),
+                              atime: Attributes.wireSeconds(staged.st_atim.tv_sec), mtime: Attributes.wireSeconds(staged.st_mtim.tv_sec),
+                              ctime: Attributes.wireSeconds(staged.st_ctim.tv_sec),
                               atimeNanoseconds: UInt32(staged.st_atim.tv_nsec), mtimeNanoseconds: UInt32(staged.st_mtim.tv_nsec),
                               ctimeNanoseconds: UInt32(staged.st_ctim.tv_nsec),
                               mode: Self.regularType | (UInt32(staged.st_mode) & 0o7777), linkCount: 1,
@@ -94,6 +94,9 @@ extension FileSystem {
                         content = .passthrough(backing: backing)
                     }
                 }
+                // A DAX file goes into the log with its first size: refuse a path the log
+                // cannot hold now, not at that later truncate.
+                if case .unallocated = content { _ = try relativePath(path) }
                 return .success(try state.namespace.add(name: name, parent: parent, kind: .file(content),
                                                         mode: mode, uid: caller.uid, gid: caller.gid, now: now()))
             } catch {
@@ -157,6 +160,9 @@ extension FileSystem {
             }
             do throws(NamespaceError) {
                 try checkWritableDirectory(newParent, in: state.namespace, adding: nil)
+                if case .file(.unallocated) = node.kind {
+                    _ = try relativePath(joined(state.namespace.relativePath(of: newParent), newName))
+                }
                 if let existing = state.namespace.child(of: newParent, named: newName), existing.id != node.id {
                     guard flags == 0, existing.isMovable, state.commits[existing.id] == nil else {
                         throw NamespaceError(flags == 1 ? .fileExists : .notPermitted, "\(newName) exists and cannot be replaced")

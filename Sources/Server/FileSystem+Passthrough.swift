@@ -56,9 +56,8 @@ extension FileSystem {
         guard let backing = node.backing, let staging else { return .failure(NamespaceError(.ioError, "not a passthrough file")) }
         let accessMode = Int32(flags) & O_ACCMODE
         let writable = accessMode != O_RDONLY
-        if writable, state.withLock({ $0.commits[node.id] != nil }) {
-            return .failure(NamespaceError(.resourceBusy, "the file is being committed to DAX"))
-        }
+        let committing = NamespaceError(.resourceBusy, "the file is being committed to DAX")
+        if writable, state.withLock({ $0.commits[node.id] != nil }) { return .failure(committing) }
         let descriptor: FileDescriptor
         do {
             descriptor = try staging.open(backing, flags: accessMode | (Int32(flags) & (O_TRUNC | O_APPEND)))
@@ -75,7 +74,18 @@ extension FileSystem {
                 logger.warning("FUSE_DEV_IOC_BACKING_OPEN for \(backing) failed (\(error)); forwarding its I/O instead")
             }
         }
-        let handle = openFiles.add(OpenFile(node: node.id, descriptor: descriptor, backingID: backingID, writable: writable))
+        // A commit checks for writers under the state lock, so a writer's handle is added
+        // under it too: either the commit sees the handle, or the open sees the commit.
+        let opened = OpenFile(node: node.id, descriptor: descriptor, backingID: backingID, writable: writable)
+        let added = state.withLock { state -> UInt64? in
+            guard !writable || (state.commits[node.id] == nil && state.namespace[node.id]?.backing == backing) else { return nil }
+            return openFiles.add(opened)
+        }
+        guard let handle = added else {
+            if backingID != nil { kernelBackings.release(node.id, fuse: context.channel.descriptor) }
+            try? descriptor.close()
+            return .failure(committing)
+        }
         guard let backingID else { return .success(OpenReply(fileHandle: handle)) }
         return .success(OpenReply(fileHandle: handle, flags: .passthrough, backingID: backingID))
     }
@@ -98,9 +108,10 @@ extension FileSystem {
     /// READ of a passthrough file the kernel could not do itself.
     func readForwarded(_ unique: UInt64, _ file: OpenFile, _ arguments: ReadArguments) -> Response {
         counters.add("passthrough_reads_forwarded")
+        guard let offset = Int64(exactly: arguments.offset) else { return .error(unique, .invalidArgument) }
         var buffer = [UInt8](repeating: 0, count: Int(arguments.size))
         do {
-            let count = try buffer.withUnsafeMutableBytes { try file.descriptor.read(fromAbsoluteOffset: Int64(arguments.offset), into: $0) }
+            let count = try buffer.withUnsafeMutableBytes { try file.descriptor.read(fromAbsoluteOffset: offset, into: $0) }
             return .bytes(unique, buffer.prefix(count))
         } catch {
             return .error(unique, (error as? Errno) ?? .ioError)
@@ -110,8 +121,9 @@ extension FileSystem {
     /// WRITE to a passthrough file the kernel could not do itself.
     func writeForwarded(_ unique: UInt64, _ file: OpenFile, _ arguments: WriteArguments, _ data: ArraySlice<UInt8>) -> Response {
         counters.add("passthrough_writes_forwarded")
+        guard let offset = Int64(exactly: arguments.offset) else { return .error(unique, .fileTooLarge) }
         do {
-            let count = try data.withUnsafeBytes { try file.descriptor.write(toAbsoluteOffset: Int64(arguments.offset), $0) }
+            let count = try data.withUnsafeBytes { try file.descriptor.write(toAbsoluteOffset: offset, $0) }
             return .reply(unique, SizeReply(size: UInt32(count)))
         } catch {
             return .error(unique, (error as? Errno) ?? .ioError)
@@ -166,7 +178,10 @@ extension FileSystem {
         defer { try? descriptor.close() }
         let fd = descriptor.rawValue
         var failed: Int32 = 0
-        if arguments.valid.contains(.size), ftruncate(fd, off_t(arguments.size)) != 0 { failed = errno }
+        if arguments.valid.contains(.size) {
+            guard let size = off_t(exactly: arguments.size) else { throw NamespaceError(.fileTooLarge, "size \(arguments.size) of staged file \(backing)") }
+            if ftruncate(fd, size) != 0 { failed = errno }
+        }
         if arguments.valid.contains(.mode), fchmod(fd, mode_t(arguments.mode & 0o7777)) != 0 { failed = errno }
         let uid = arguments.valid.contains(.uid) ? arguments.uid : UInt32.max
         let gid = arguments.valid.contains(.gid) ? arguments.gid : UInt32.max
@@ -176,9 +191,9 @@ extension FileSystem {
             let omit = timespec(tv_sec: 0, tv_nsec: (1 << 30) - 2)
             let now = timespec(tv_sec: 0, tv_nsec: (1 << 30) - 1)
             let atime = arguments.valid.contains(.atimeNow) ? now
-                : arguments.valid.contains(.atime) ? timespec(tv_sec: Int(arguments.atime), tv_nsec: Int(arguments.atimeNanoseconds)) : omit
+                : arguments.valid.contains(.atime) ? timespec(tv_sec: Attributes.seconds(fromWire: arguments.atime), tv_nsec: Int(arguments.atimeNanoseconds)) : omit
             let mtime = arguments.valid.contains(.mtimeNow) ? now
-                : arguments.valid.contains(.mtime) ? timespec(tv_sec: Int(arguments.mtime), tv_nsec: Int(arguments.mtimeNanoseconds)) : omit
+                : arguments.valid.contains(.mtime) ? timespec(tv_sec: Attributes.seconds(fromWire: arguments.mtime), tv_nsec: Int(arguments.mtimeNanoseconds)) : omit
             if futimens(fd, [atime, mtime]) != 0 { failed = errno }
         }
         if failed != 0 { throw NamespaceError(Errno(rawValue: failed), "setattr of staged file \(backing)") }

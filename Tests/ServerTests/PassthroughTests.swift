@@ -177,6 +177,63 @@ struct PassthroughTests {
         #expect(try stats(fs)["dax_writes", default: 0] > 0, "the write went to device memory")
     }
 
+    @Test("a time before 1970 set on a passthrough file is kept, and the daemon keeps serving")
+    func timesBeforeTheEpoch() throws {
+        let fs = try mountWithStaging()
+        defer { fs.close() }
+        let path = fs.path("old.bin")
+        _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
+        // FUSE carries the seconds as a two's complement u64: -315619200 is 1960-01-01.
+        var times = [timespec(tv_sec: -315_619_200, tv_nsec: 0), timespec(tv_sec: -315_619_200, tv_nsec: 500)]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0, "\(String(cString: strerror(errno)))")
+        var info = stat()
+        #expect(stat(path, &info) == 0)
+        #expect(info.st_mtim.tv_sec == -315_619_200 && info.st_atim.tv_sec == -315_619_200)
+        #expect(try readFile(path) == [1, 2, 3])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fs.mountpoint).contains("old.bin"))
+    }
+
+    @Test("a commit logs the owner and mode the file has then (chmod and chown of the staged file), and a remount keeps them")
+    func commitKeepsOwnerAndMode() throws {
+        let fs = try mountWithStaging()
+        defer { fs.close() }
+        let path = fs.path("private.bin")
+        _ = FileManager.default.createFile(atPath: path, contents: Data(randomBytes(1 << 20)))
+        #expect(chmod(path, 0o600) == 0)
+        #expect(chown(path, 1234, 2345) == 0)
+        let setfattr = try Process.run(URL(fileURLWithPath: "/usr/bin/setfattr"), arguments: ["-n", "user.famfs.commit", "-v", "1", path])
+        setfattr.waitUntilExit()
+        #expect(setfattr.terminationStatus == 0)
+        #expect(xattr(path, "user.famfs.mode") == "dax")
+        func owner(_ path: String) -> (UInt32, UInt32, UInt32) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return (0, 0, 0) }
+            return (info.st_uid, info.st_gid, UInt32(info.st_mode) & 0o7777)
+        }
+        #expect(owner(path) == (1234, 2345, 0o600))
+        fs.unmount()
+        let again = try mountWithStaging(reusing: fs)
+        defer { again.unmount() }
+        #expect(owner(again.path("private.bin")) == (1234, 2345, 0o600))
+    }
+
+    @Test("a DAX file whose path famfs's log cannot hold is refused at create and at rename, ENAMETOOLONG")
+    func longDaxPathsAreRefusedAtCreate() throws {
+        let fs = try mountWithStaging()
+        defer { fs.close() }
+        let long = String(repeating: "y", count: 76) + ".dax"
+        #expect(open(fs.path(long), O_CREAT | O_WRONLY, 0o644) == -1 && errno == ENAMETOOLONG)
+        let short = "short.dax"
+        let descriptor = open(fs.path(short), O_CREAT | O_WRONLY, 0o644)
+        #expect(descriptor >= 0)
+        close(descriptor)
+        #expect(rename(fs.path(short), fs.path(long)) == -1 && errno == ENAMETOOLONG)
+        // A passthrough file is not logged until it is committed, so its path may be longer.
+        let staged = String(repeating: "z", count: 90)
+        _ = FileManager.default.createFile(atPath: fs.path(staged), contents: Data([7]))
+        #expect(try readFile(fs.path(staged)) == [7])
+    }
+
     @Test("staged files come back after a remount")
     func stagedFilesSurviveARemount() throws {
         let fs = try mountWithStaging()
