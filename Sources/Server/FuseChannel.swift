@@ -18,6 +18,12 @@ public final class FuseChannel: @unchecked Sendable {
 
     deinit { try? descriptor.close() }
 
+    /// Whether the descriptor is a character device (/dev/fuse or a clone of it), which
+    /// takes the FUSE ioctls; a socket given as `/dev/fd/N` does not.
+    public var isFuseDevice: Bool {
+        (try? descriptor.stat().type) == .characterSpecial
+    }
+
     /// A second descriptor on the same connection for another worker: a kernel clone where
     /// `/dev/fuse` allows it, a `dup` otherwise (sockets, older kernels).
     public func makeWorkerChannel() throws(Errno) -> FuseChannel {

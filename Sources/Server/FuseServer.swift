@@ -94,7 +94,7 @@ public final class FuseServer: Sendable {
     private func famfsProfile(for offer: InitRequest, on channel: FuseChannel) -> KernelProfile? {
         let registrar = DaxdevRegistrar(channel: channel, devices: fileSystem.devices)
         let probeWorks = negotiation.kernelProfile == .auto && offer.capabilities.contains(.daxFmap)
-            && offer.minor <= KernelProfile.lastFamfsMinor && registrar.registerAll() == nil
+            && offer.minor <= KernelProfile.lastFamfsMinor && registrar.registerAll() == .registered
         let (profile, reason) = KernelProfile.select(negotiation.kernelProfile, offer: offer, pushRegistrationWorks: probeWorks)
         logger.info("kernel profile \(profile): \(reason)")
         guard profile.name != .none else { return nil }
@@ -106,8 +106,16 @@ public final class FuseServer: Sendable {
             logger.warning("declining FUSE_DAX_FMAP: \(obstacle); serving file data in user space")
             return nil
         }
-        if profile.deviceRegistration == .push, !probeWorks, let failure = registrar.registerAll() {
-            logger.warning("pushing devices to the kernel failed (\(failure)); continuing as if they were registered, as a test kernel on a socket expects")
+        if profile.deviceRegistration == .push, !probeWorks {
+            switch registrar.registerAll() {
+            case .registered:
+                break
+            case .notAFuseDevice:
+                logger.notice("the connection is not /dev/fuse (a test kernel?): no devices to push by ioctl")
+            case .refused(let errno):
+                logger.warning("declining FUSE_DAX_FMAP: the kernel refused the devices pushed to it (\(errno)), so no fmap could be mapped; serving file data in user space")
+                return nil
+            }
         }
         fileSystem.activateFamfs(profile)
         logger.info("FUSE_DAX_FMAP accepted: the kernel maps files itself (profile \(profile))")

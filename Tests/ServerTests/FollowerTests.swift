@@ -204,6 +204,12 @@ struct FollowerTests {
         #expect(try kernel.call(35, node: directory, TestKernel.words([UInt32(O_CREAT | O_WRONLY), 0o644, 0, 0]) + Array("y".utf8) + [0]).error == erofs, "CREATE")
         #expect(try kernel.call(14, node: file, TestKernel.words([UInt32(O_WRONLY), 0])).error == erofs, "OPEN for writing")
         #expect(try kernel.call(10, node: directory, Array("a".utf8) + [0]).error == erofs, "UNLINK")
-        #expect(try kernel.open(file) == 0, "OPEN for reading")
+        let renameArguments = TestKernel.words([UInt32(directory & 0xFFFF_FFFF), UInt32(directory >> 32)]) + Array("a\0b\0".utf8)
+        #expect(try kernel.call(12, node: directory, renameArguments).error == erofs, "RENAME")
+        #expect(try kernel.call(21, node: file, TestKernel.words([1, 0]) + Array("user.x\0".utf8) + [7]).error == erofs, "SETXATTR")
+        #expect(try kernel.call(43, node: file, TestKernel.words([0, 0, 0, 0, 4 << 20, 0, 0, 0])).error == erofs, "FALLOCATE")
+        let setSize = TestKernel.words([1 << 3, 0, 0, 0, 8 << 20, 0] + Array(repeating: 0, count: 16))
+        #expect(try kernel.call(4, node: file, setSize).error == erofs, "SETATTR size")
+        #expect(try kernel.open(file).error == 0, "OPEN for reading")
     }
 }

@@ -103,6 +103,20 @@ struct KernelFmap: Equatable {
         guard covered >= fileSize else { throw Rejected(description: "extents cover \(covered) < file_size \(fileSize)") }
     }
 
+    /// The device indices the fmap uses, in the order the kernel meets them.
+    var devices: [UInt32] {
+        var seen: [UInt32] = []
+        for extent in extents {
+            let pieces: [Piece]
+            switch extent {
+            case .simple(let p): pieces = [p]
+            case .interleaved(_, _, let strips): pieces = strips
+            }
+            for piece in pieces where !seen.contains(piece.device) { seen.append(piece.device) }
+        }
+        return seen
+    }
+
     /// Where file byte `offset` lives, walking extents in order as the kernel does.
     func resolve(_ offset: UInt64) -> (device: UInt32, offset: UInt64)? {
         guard offset < fileSize else { return nil }

@@ -39,11 +39,12 @@ func withFilesWrittenThroughAMount(deviceCount: Int, sizes: [Int], layoutFor: ([
 
 /// The daemon's server on `devices`, speaking to a test kernel.
 func withTestKernel(devices: [String], profile: KernelProfile.Request, log: CapturedLog,
+                    makePolicy: @escaping WorkerPolicyFactory = { ContiguousLayout() },
                     _ body: (TestKernel) throws -> Void) throws {
     let image = try FamfsImage.open(devices: devices.map { FilePath($0) }, access: .readWrite, host: try SystemUUID.current())
     var negotiation = InitNegotiation()
     negotiation.kernelProfile = profile
-    let server = FuseServer(fileSystem: FileSystem(image: image, logger: log.logger), makePolicy: { ContiguousLayout() },
+    let server = FuseServer(fileSystem: FileSystem(image: image, logger: log.logger), makePolicy: makePolicy,
                             negotiation: negotiation, workerCount: 2, logger: log.logger)
     let kernel = try TestKernel(server: server)
     defer { kernel.close() }
@@ -56,21 +57,35 @@ let daxFmapFlags2: UInt32 = 1 << (43 - 32)
 struct KernelProtocolTests {
     static let sizes = [1, 2 << 20, 5 << 20 + 17, 9 << 20]
 
+    /// Plays the kernel's open of each served file: OPEN, GET_FMAP checked by `rules`, under
+    /// pull a GET_DAXDEV for each device index the fmap uses that it does not know yet (pushed
+    /// devices are known up front), then sampled offsets resolved and read from the device the
+    /// daemon named, and RELEASE.
     func expectKernelSeesTheMountedBytes(_ kernel: TestKernel, _ served: ServedFiles, rules: KernelFmap.Rules,
                                          shortLast: Bool = false) throws {
+        var known: [UInt32: String] = [:]
+        if rules.simpleOnly {
+            for (index, path) in served.devicePaths.enumerated() { known[UInt32(index)] = path }
+        }
         for (name, bytes) in served.contents {
             let node = try #require(try kernel.lookup(name))
-            #expect(try kernel.open(node) == 0)
+            let opened = try kernel.open(node)
+            #expect(opened.error == 0)
             let reply = try kernel.getFmap(node)
             #expect(reply.error == 0, "GET_FMAP \(name)")
             let fmap = try KernelFmap(reply: reply.body, rules: rules, lastExtentMayBeShort: shortLast)
-            #expect(fmap.fileSize == UInt64(bytes.count))
+            #expect(fmap.fileType == 0 && fmap.fileSize == UInt64(bytes.count))
             #expect(try kernel.size(of: node) == fmap.fileSize, "GETATTR must agree with the fmap")
+            for device in fmap.devices where known[device] == nil {
+                known[device] = try TestKernel.daxdevName(try kernel.getDaxdev(UInt64(device)))
+            }
             for offset in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 37)) + [bytes.count - 1] {
                 let location = try #require(fmap.resolve(UInt64(offset)))
-                let onDevice = try readDevice(served.devicePaths[Int(location.device)], at: location.offset, count: 1)
+                let device = try #require(known[location.device], "device \(location.device) was never named")
+                let onDevice = try readDevice(device, at: location.offset, count: 1)
                 #expect(onDevice == [bytes[offset]], "\(name) offset \(offset)")
             }
+            #expect(try kernel.release(node, handle: opened.handle) == 0)
         }
     }
 
@@ -82,7 +97,8 @@ struct KernelProtocolTests {
                 try policyFactory("\(repositoryRoot)/policies/\(policy)", devices: paths)
             }) { served in
                 let log = CapturedLog()
-                try withTestKernel(devices: served.devicePaths, profile: .fixed(.posted), log: log) { kernel in
+                let policy = try policyFactory("\(repositoryRoot)/policies/\(policy)", devices: served.devicePaths)
+                try withTestKernel(devices: served.devicePaths, profile: .fixed(.posted), log: log, makePolicy: policy) { kernel in
                     let accepted = try kernel.initialize(minor: 45, flags2: daxFmapFlags2)
                     #expect(accepted.flags2 & daxFmapFlags2 != 0)
                     try expectKernelSeesTheMountedBytes(kernel, served, rules: .posted)
@@ -143,6 +159,41 @@ struct KernelProtocolTests {
                 #expect(try kernel.getDaxdev(UInt64.max).error < 0)
                 // The server keeps answering after the refusals.
                 #expect(try kernel.lookup("file0.bin") != nil)
+            }
+        }
+    }
+
+    @Test("GET_DAXDEV names each device as the policy's resolve_device says; .meta files carry their file types")
+    func resolveDeviceNamesTheDevice() throws {
+        let folder = "/dev/shm/famfs-alias-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try """
+            function layout(file, devices)
+              local chunk = 2097152
+              return { ext_type = "simple", extents = { alloc(devices[1], (file.size + chunk - 1) // chunk * chunk, chunk) } }
+            end
+            function resolve_device(index)
+              return config.alias .. index
+            end
+            """.write(toFile: "\(folder)/alias.lua", atomically: true, encoding: .utf8)
+        try withFilesWrittenThroughAMount(deviceCount: 1, sizes: Self.sizes, layoutFor: { paths in
+            try policyFactory("\(folder)/alias.lua", devices: paths)
+        }) { served in
+            // The kernel opens whatever path it is told: here a link to the device file.
+            try FileManager.default.createSymbolicLink(atPath: "\(folder)/alias0", withDestinationPath: served.devicePaths[0])
+            let policy = try policyFactory("\(folder)/alias.lua", devices: served.devicePaths, config: ["alias": "\(folder)/alias"])
+            try withTestKernel(devices: served.devicePaths, profile: .fixed(.posted), log: CapturedLog(), makePolicy: policy) { kernel in
+                _ = try kernel.initialize(minor: 45, flags2: daxFmapFlags2)
+                #expect(try TestKernel.daxdevName(try kernel.getDaxdev(0)) == "\(folder)/alias0")
+                try expectKernelSeesTheMountedBytes(kernel, served, rules: .posted)
+                let meta = try #require(try kernel.lookup(".meta"))
+                for (name, fileType) in [(".superblock", UInt8(1)), (".log", UInt8(2))] {
+                    let node = try #require(try kernel.lookup(name, in: meta))
+                    let fmap = try KernelFmap(reply: try kernel.getFmap(node).body, rules: .posted)
+                    #expect(fmap.fileType == fileType, "\(name)")
+                    #expect(try kernel.size(of: node) == fmap.fileSize, "\(name)")
+                }
             }
         }
     }

@@ -91,11 +91,33 @@ final class TestKernel: @unchecked Sendable {
         return Self.u64(reply.body, at: 16 + 8)
     }
 
-    func open(_ node: UInt64) throws -> Int32 { try call(14, node: node, Self.words([0, 0])).error }
+    /// OPEN read-only; the errno and the file handle the reply carries.
+    func open(_ node: UInt64) throws -> (error: Int32, handle: UInt64) {
+        let reply = try call(14, node: node, Self.words([0, 0]))
+        return (reply.error, reply.error == 0 && reply.body.count >= 8 ? Self.u64(reply.body, at: 0) : 0)
+    }
+
+    /// RELEASE of `handle`, as the kernel sends on the last close; the errno.
+    func release(_ node: UInt64, handle: UInt64) throws -> Int32 {
+        var arguments: [UInt8] = []
+        withUnsafeBytes(of: handle.littleEndian) { arguments += $0 }
+        arguments += Self.words([0, 0, 0, 0])
+        return try call(18, node: node, arguments).error
+    }
 
     func getFmap(_ node: UInt64) throws -> Reply { try call(54, node: node) }
 
     func getDaxdev(_ index: UInt64) throws -> Reply { try call(55, node: index) }
+
+    /// The device path a 280-byte GET_DAXDEV reply names, checked as the kernel reads it.
+    static func daxdevName(_ reply: Reply) throws -> String {
+        guard reply.error == 0, reply.body.count == 280 else {
+            throw KernelFmap.Rejected(description: "GET_DAXDEV reply: error \(reply.error), \(reply.body.count) bytes")
+        }
+        let name = reply.body[24...]
+        guard name.contains(0) else { throw KernelFmap.Rejected(description: "GET_DAXDEV name is not NUL-terminated") }
+        return String(decoding: name.prefix { $0 != 0 }, as: UTF8.self)
+    }
 
     /// READ of `size` bytes at `offset`.
     func read(_ node: UInt64, offset: UInt64, size: UInt32) throws -> Reply {
