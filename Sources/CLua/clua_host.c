@@ -202,6 +202,28 @@ static int sandbox_setmetatable(lua_State *L) {
     return 1;
 }
 
+/* xpcall(f, handler, ...) from the base library, except that the handler runs once the
+   failed call has unwound, as an ordinary call. Lua runs a message handler with hooks off
+   while it raises, so a handler that loops could never be stopped by the budget. An error
+   in the handler becomes xpcall's error value, as Lua's own "error in error handling". A
+   stop (budget, time, memory) goes on through xpcall at once, from the line that called it. */
+static int sandbox_xpcall(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    int given = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    for (int i = 3; i <= given; i++) lua_pushvalue(L, i);
+    if (lua_pcall(L, given - 2, LUA_MULTRET, 0) == LUA_OK) return lua_gettop(L) - given;
+    if (clua_stopping(rt)) return lua_error(L);
+    lua_pushvalue(L, 2);
+    lua_insert(L, -2);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK && clua_stopping(rt)) return lua_error(L);
+    lua_pushboolean(L, 0);
+    lua_insert(L, -2);
+    return 2;
+}
+
 /* string.rep, except that repeating an empty string (with an empty separator) returns at
    once: the library would loop `n` times in C, out of the budget's reach. */
 static int sandbox_string_rep(lua_State *L) {
@@ -263,6 +285,8 @@ void clua_open_sandbox(lua_State *L) {
     remove_field(L, globals, "loadfile");
     wrap_field(L, globals, "load", sandbox_load);
     wrap_field(L, globals, "setmetatable", sandbox_setmetatable);
+    lua_pushcfunction(L, sandbox_xpcall);
+    lua_setfield(L, globals, "xpcall");
     lua_getfield(L, globals, LUA_STRLIBNAME);
     remove_field(L, lua_gettop(L), "dump");
     wrap_field(L, lua_gettop(L), "rep", sandbox_string_rep);

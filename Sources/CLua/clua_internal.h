@@ -33,11 +33,17 @@ struct clua_runtime {
 
     int64_t instruction_budget;
     int64_t instructions_left;
+    /* Wall-clock limit of one call, and when the current call must end (CLOCK_MONOTONIC ns). */
+    int64_t time_limit_ns;
+    int64_t deadline_ns;
 
     /* Per-call state, reset by clua_call. */
     int in_call;
     int budget_tripped;
     int memory_tripped;
+    int time_tripped;
+    /* An allocation passed the cap: the hook collects at the next instruction (settle_memory). */
+    int collection_pending;
     clua_status pending_status; /* set just before raising a host-detected failure */
     clua_hook current_hook;
     const clua_file *call_file;
@@ -71,6 +77,11 @@ struct clua_runtime {
 
 static inline clua_runtime *clua_runtime_of(lua_State *L) {
     return *(clua_runtime **)lua_getextraspace(L);
+}
+
+/* Whether a limit has tripped in the current call: the script is being stopped. */
+static inline int clua_stopping(const clua_runtime *rt) {
+    return rt->budget_tripped || rt->memory_tripped || rt->time_tripped;
 }
 
 /* Pushes the interned field name `key`. */

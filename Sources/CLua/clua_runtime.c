@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void clua_copy_text(char *buffer, size_t size, const char *text, size_t length) {
     if (size == 0) return;
@@ -40,6 +41,17 @@ static void trip(clua_runtime *rt) {
     lua_sethook(rt->L, clua_budget_hook, LUA_MASKCOUNT, 1);
 }
 
+static void trip_memory(clua_runtime *rt, int record) {
+    rt->memory_tripped = 1;
+    rt->failure.line = 0;
+    rt->failure.source[0] = '\0';
+    if (record) record_location(rt->L, &rt->failure);
+    trip(rt);
+}
+
+/* Past the cap, an allocation still succeeds up to the hard cap, but the hook runs at the
+   next instruction and collects the garbage first (see settle_memory): only what the script
+   still holds counts against the cap. Past the hard cap, the limit trips at once. */
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     clua_runtime *rt = ud;
     size_t old = ptr ? osize : 0;
@@ -50,35 +62,59 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     }
     size_t used = rt->memory_used - old + nsize;
     if (nsize > old && used > rt->memory_cap && rt->in_call) {
-        if (!rt->memory_tripped) {
-            rt->memory_tripped = 1;
-            rt->failure.line = 0;
-            rt->failure.source[0] = '\0';
-            if (ptr == NULL) record_location(rt->L, &rt->failure);
+        if (!rt->memory_tripped && used > rt->hard_cap) trip_memory(rt, ptr == NULL);
+        if (rt->memory_tripped) {
+            if (used > rt->hard_cap) return NULL;
+        } else if (!rt->collection_pending) {
+            rt->collection_pending = 1;
             trip(rt);
         }
-        if (used > rt->hard_cap) return NULL;
     }
     void *block = realloc(ptr, nsize);
     if (block != NULL) rt->memory_used = used;
     return block;
 }
 
+/* The hook's run after the cap was passed: a full collection, then the limit trips only
+   if the script still holds more than the cap. */
+static void settle_memory(lua_State *L, clua_runtime *rt) {
+    rt->collection_pending = 0;
+    lua_gc(L, LUA_GCCOLLECT);
+    if (rt->memory_used > rt->memory_cap) trip_memory(rt, 1);
+    else lua_sethook(L, clua_budget_hook, LUA_MASKCOUNT, CLUA_HOOK_INTERVAL);
+}
+
+static int64_t monotonic_ns(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* The clock is read with the budget: a script's time goes into its VM instructions and
+   the library calls between them, so a call that stays in one C function (a string
+   pattern that backtracks) is not stopped until that function returns. */
 void clua_charge(lua_State *L, int64_t instructions) {
     clua_runtime *rt = clua_runtime_of(L);
-    if (!rt->budget_tripped && !rt->memory_tripped) {
+    if (!clua_stopping(rt)) {
         rt->instructions_left -= instructions;
-        if (rt->instructions_left > 0) return;
-        rt->budget_tripped = 1;
+        if (rt->instructions_left <= 0) rt->budget_tripped = 1;
+        else if (monotonic_ns() > rt->deadline_ns) rt->time_tripped = 1;
+        else return;
         trip(rt);
     }
     if (rt->memory_tripped)
         clua_raise(L, "memory limit of %I bytes exceeded", (lua_Integer)rt->memory_cap);
+    if (rt->time_tripped)
+        clua_raise(L, "time limit of %I ms exceeded", (lua_Integer)(rt->time_limit_ns / 1000000));
     clua_raise(L, "instruction budget of %I instructions exceeded", (lua_Integer)rt->instruction_budget);
 }
 
 void clua_budget_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
+    clua_runtime *rt = clua_runtime_of(L);
+    /* A run brought forward by settle_memory is charged as a whole interval too, so a script
+       that keeps crossing the cap still meets its budget and deadline. */
+    if (rt->collection_pending && !rt->budget_tripped && !rt->time_tripped) settle_memory(L, rt);
     clua_charge(L, CLUA_HOOK_INTERVAL);
 }
 
@@ -129,6 +165,7 @@ static void take_position_prefix(clua_failure *failure) {
 static clua_status classify(clua_runtime *rt) {
     if (rt->budget_tripped) return CLUA_INSTRUCTION_BUDGET;
     if (rt->memory_tripped) return CLUA_MEMORY;
+    if (rt->time_tripped) return CLUA_TIME_LIMIT;
     if (rt->pending_status != CLUA_OK) return rt->pending_status;
     if (rt->no_space_message[0] != '\0' && strcmp(rt->no_space_message, rt->failure.message) == 0)
         return CLUA_ALLOCATION;
@@ -164,11 +201,14 @@ clua_status clua_protected(clua_runtime *rt, lua_CFunction body, void *argument)
     lua_State *L = rt->L;
     rt->budget_tripped = 0;
     rt->memory_tripped = 0;
+    rt->time_tripped = 0;
+    rt->collection_pending = 0;
     rt->pending_status = CLUA_OK;
     rt->no_space_message[0] = '\0';
     rt->failure.status = CLUA_OK;
     rt->failure.field[0] = '\0';
     rt->instructions_left = rt->instruction_budget;
+    rt->deadline_ns = monotonic_ns() + rt->time_limit_ns;
     lua_settop(L, 0);
     lua_pushcfunction(L, clua_message_handler);
     lua_pushcfunction(L, body);
@@ -186,6 +226,10 @@ clua_status clua_protected(clua_runtime *rt, lua_CFunction body, void *argument)
     if (status == LUA_ERRMEM) {
         /* The message handler does not run for memory errors; the allocator kept the line. */
         failure->status = CLUA_MEMORY;
+        if (!rt->memory_tripped) { /* refused before the cap tripped: no line was kept */
+            failure->line = 0;
+            failure->source[0] = '\0';
+        }
         snprintf(failure->message, sizeof failure->message, "memory limit of %zu bytes exceeded", rt->memory_cap);
     } else if (status == LUA_ERRERR) {
         if (failure->status == CLUA_OK) failure->status = CLUA_RUNTIME;
@@ -208,7 +252,7 @@ static int open_sandbox(lua_State *L) {
     return 0;
 }
 
-clua_runtime *clua_open(size_t memory_cap, int64_t instruction_budget, clua_host host) {
+clua_runtime *clua_open(size_t memory_cap, int64_t instruction_budget, int64_t time_limit_ns, clua_host host) {
     clua_runtime *rt = calloc(1, sizeof *rt);
     if (rt == NULL) return NULL;
     rt->host = host;
@@ -216,6 +260,7 @@ clua_runtime *clua_open(size_t memory_cap, int64_t instruction_budget, clua_host
     size_t slack = memory_cap / 4 > (4u << 20) ? memory_cap / 4 : (4u << 20);
     rt->hard_cap = memory_cap + slack;
     rt->instruction_budget = instruction_budget;
+    rt->time_limit_ns = time_limit_ns;
     rt->devices_ref = LUA_NOREF;
     rt->loaded_modules_ref = LUA_NOREF;
     for (int i = 0; i < CLUA_HOOK_COUNT; i++) rt->hook_refs[i] = LUA_NOREF;

@@ -56,7 +56,7 @@ static const char test_prelude[] =
     "end\n";
 
 static const char *const status_names[] = {
-    "ok", "syntax", "runtime", "instructionBudget", "memory", "badReturn", "allocation", "missingHook"};
+    "ok", "syntax", "runtime", "instructionBudget", "memory", "badReturn", "allocation", "missingHook", "timeLimit"};
 
 /* Reads an optional integer field of the file table at index 1. */
 static int64_t file_integer(lua_State *L, const char *key, int64_t fallback) {
@@ -174,7 +174,7 @@ static int test_layout_of(lua_State *L) {
         rt->host.test_layout_end(rt->host.context, NULL, 0, rt->allocations, rt->allocation_count, file.size,
                                  error, sizeof error);
         clua_failure *failure = &rt->failure;
-        if (rt->budget_tripped || rt->memory_tripped || status == LUA_ERRMEM) {
+        if (clua_stopping(rt) || status == LUA_ERRMEM) {
             /* A stop is the test's failure too; keep the line where it happened. */
             if (failure->line > 0) lua_pushfstring(L, "%s:%d: %s", failure->source, failure->line, failure->message);
             else lua_pushstring(L, failure->message);

@@ -20,7 +20,7 @@ final class LuaState {
         let callbacks = clua_host(context: Unmanaged.passUnretained(host).toOpaque(),
                                   alloc: hostAlloc, log: hostLog, read_module: hostReadModule,
                                   test_layout_begin: hostTestLayoutBegin, test_layout_end: hostTestLayoutEnd)
-        guard let runtime = clua_open(limits.memoryBytes, Int64(limits.instructionBudget), callbacks) else {
+        guard let runtime = clua_open(limits.memoryBytes, Int64(limits.instructionBudget), limits.timeLimitNanoseconds, callbacks) else {
             throw PolicyError(kind: .memory, file: policyName, line: nil, hook: .load,
                               message: "cannot create a Lua state within \(limits.memoryBytes) bytes")
         }
@@ -161,6 +161,7 @@ final class LuaState {
         switch status {
         case CLUA_SYNTAX: return .syntax
         case CLUA_INSTRUCTION_BUDGET: return .instructionBudget
+        case CLUA_TIME_LIMIT: return .timeLimit
         case CLUA_MEMORY: return .memory
         case CLUA_BAD_RETURN: return .badReturn
         case CLUA_ALLOCATION: return .allocation

@@ -24,6 +24,8 @@ public struct PolicyError: Error, Sendable, CustomStringConvertible {
         case runtime
         /// The call ran past its instruction budget.
         case instructionBudget
+        /// The call ran past its time limit.
+        case timeLimit
         /// The state ran past its memory cap.
         case memory
         /// A hook returned a value of the wrong shape or type.
@@ -68,7 +70,7 @@ public struct PolicyError: Error, Sendable, CustomStringConvertible {
     public var errno: Int32 {
         switch kind {
         case .allocation: return ENOSPC
-        case .syntax, .runtime, .instructionBudget, .memory, .badReturn, .invalidFmap, .missingHook, .unreadable:
+        case .syntax, .runtime, .instructionBudget, .timeLimit, .memory, .badReturn, .invalidFmap, .missingHook, .unreadable:
             return EIO
         }
     }

@@ -48,9 +48,18 @@ public struct PolicyLimits: Hashable, Sendable {
     public var instructionBudget: Int
     /// Bytes one policy state may hold.
     public var memoryBytes: Int
+    /// Wall-clock time one hook call may take, checked with the budget: it stops a script
+    /// whose time goes into library calls the instruction count does not see.
+    public var timeLimit: Duration
 
-    public init(instructionBudget: Int = 10_000_000, memoryBytes: Int = 64 << 20) {
+    public init(instructionBudget: Int = 10_000_000, memoryBytes: Int = 64 << 20, timeLimit: Duration = .seconds(2)) {
         self.instructionBudget = instructionBudget
         self.memoryBytes = memoryBytes
+        self.timeLimit = timeLimit
+    }
+
+    var timeLimitNanoseconds: Int64 {
+        let (seconds, attoseconds) = timeLimit.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

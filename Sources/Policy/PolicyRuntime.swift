@@ -17,9 +17,13 @@ public final class PolicyRuntime {
     /// The rules `layout` results must obey.
     public let fmapLimits: FmapLimits
     let host: PolicyHost
-    let lua: LuaState
+    private(set) var lua: LuaState
+    /// What a state is loaded from, kept to load a fresh one after a memory failure.
+    private let source: (text: [UInt8], config: [String: String], limits: PolicyLimits)
     /// Free bytes per device, refilled before each layout call.
     private var freeBytes: [Int64]
+    /// Set by a memory failure that left the state nearly full; see `call`.
+    private var stateIsFull = false
     /// Holds the caller's state during `layout(for:allocation:)`; empty otherwise.
     private let stateAllocator = AllocationStateAllocator(state: AllocationState(devices: []))
 
@@ -44,11 +48,40 @@ public final class PolicyRuntime {
         var policyLogger = logger
         policyLogger[metadataKey: "policy"] = "\(name)"
         host = PolicyHost(logger: policyLogger, modules: PolicyModuleResolver(folder: folder), devices: devices)
-        lua = try LuaState(limits: limits, host: host, policyName: name)
+        source = (text, config, limits)
         freeBytes = devices.map { Int64(clamping: allocator?.freeBytes(device: $0.index) ?? $0.size) }
+        lua = try Self.loadedState(source, host: host, policyName: name, devices: devices, freeBytes: freeBytes)
+    }
+
+    private static func loadedState(_ source: (text: [UInt8], config: [String: String], limits: PolicyLimits),
+                                    host: PolicyHost, policyName: String, devices: [DeviceFacts],
+                                    freeBytes: [Int64]) throws(PolicyError) -> LuaState {
+        let lua = try LuaState(limits: source.limits, host: host, policyName: policyName)
         try lua.setDevices(devices, freeBytes: freeBytes)
-        try lua.setConfig(config)
-        try lua.load(text: text)
+        try lua.setConfig(source.config)
+        try lua.load(text: source.text)
+        return lua
+    }
+
+    /// Calls `hook`. A memory failure that leaves the state nearly full even after its
+    /// garbage is collected (the script keeps what it made, in globals) would fail every
+    /// later call too: the next call then loads the policy into a fresh state first, so its
+    /// globals start over and it works. (The failed call's allocations are still read from
+    /// the old state, to release them.)
+    private func call(_ hook: PolicyHook, file: FileFacts? = nil, deviceIndex: Int64 = 0,
+                      freeBytes: UnsafePointer<Int64>? = nil) throws(PolicyError) {
+        if stateIsFull, let fresh = try? Self.loadedState(source, host: host, policyName: lua.policyName,
+                                                          devices: devices, freeBytes: self.freeBytes) {
+            host.logger.warning("the policy's state stayed full after a memory failure: loaded it again (its globals start over)")
+            lua = fresh
+            stateIsFull = false
+        }
+        do {
+            try lua.call(hook, file: file, deviceIndex: deviceIndex, freeBytes: freeBytes)
+        } catch {
+            stateIsFull = error.kind == .memory && lua.memoryInUse > source.limits.memoryBytes / 4 * 3
+            throw error
+        }
     }
 
     /// Whether the script defines `hook` (only `layout` is required).
@@ -66,7 +99,7 @@ public final class PolicyRuntime {
         host.beginLayout(with: allocator)
         do {
             try freeBytes.withUnsafeBufferPointer { (free) throws(PolicyError) in
-                try lua.call(.layout, file: file, freeBytes: free.baseAddress)
+                try call(.layout, file: file, freeBytes: free.baseAddress)
             }
             return try keptLayout(fileSize: file.size)
         } catch {
@@ -87,7 +120,7 @@ public final class PolicyRuntime {
     /// path must be relative and stay inside the staging directory (`BackingPath`).
     public func placement(for file: FileFacts) throws(PolicyError) -> Placement {
         guard lua.defines(.placement) else { return .dax }
-        try lua.call(.placement, file: file)
+        try call(.placement, file: file)
         guard lua.integers.first == 1 else { return .dax }
         let backing = lua.string
         if let problem = BackingPath.problem(with: backing) {
@@ -102,7 +135,7 @@ public final class PolicyRuntime {
     /// false when the policy defines no on_release hook.
     public func shouldCommitOnRelease(_ file: FileFacts) throws(PolicyError) -> Bool {
         guard lua.defines(.onRelease) else { return false }
-        try lua.call(.onRelease, file: file)
+        try call(.onRelease, file: file)
         return lua.integers.first == 1
     }
 
@@ -116,7 +149,7 @@ public final class PolicyRuntime {
             }
             return devices[Int(index)].path
         }
-        try lua.call(.resolveDevice, deviceIndex: Int64(index))
+        try call(.resolveDevice, deviceIndex: Int64(index))
         return lua.string
     }
 

@@ -23,6 +23,9 @@ struct PolicyInputOptions: ParsableArguments {
     @Option(name: .customLong("memory-limit"), help: "Bytes the policy's Lua state may hold (e.g. 64M).")
     var memoryLimit = "64M"
 
+    @Option(name: .customLong("time-limit"), help: "Seconds one hook call (or one test) may take, e.g. 0.5.")
+    var timeLimit = 2.0
+
     /// The --input file (if any) with the --device, --set and --reserve arguments and `files` added.
     func evalInput(files: [String] = []) throws -> EvalInput {
         var result = EvalInput()
@@ -58,12 +61,14 @@ struct PolicyInputOptions: ParsableArguments {
         return result
     }
 
-    /// The instruction budget and memory cap.
+    /// The instruction budget, memory cap and time limit.
     func limits() throws -> PolicyLimits {
         guard let memory = SizeText.parse(memoryLimit), memory > 0 else {
             throw ValidationError("--memory-limit '\(memoryLimit)' is not a size, e.g. 64M.")
         }
         guard instructionBudget > 0 else { throw ValidationError("--instruction-budget must be positive, e.g. 10000000.") }
-        return PolicyLimits(instructionBudget: instructionBudget, memoryBytes: Int(clamping: memory))
+        guard timeLimit > 0, timeLimit <= 3600 else { throw ValidationError("--time-limit must be between 0 and 3600 seconds, e.g. 2.") }
+        return PolicyLimits(instructionBudget: instructionBudget, memoryBytes: Int(clamping: memory),
+                            timeLimit: .milliseconds(Int64(timeLimit * 1000)))
     }
 }

@@ -19,6 +19,72 @@ import Testing
         try expectHostileLayout(hostile, kind: .instructionBudget, contains: "instruction budget", limits: PolicyLimits(instructionBudget: 100_000))
     }
 
+    @Test("an xpcall message handler that loops is stopped: it runs as an ordinary call, after the failed one unwound")
+    func loopingMessageHandlerIsStopped() throws {
+        try expectHostileLayout("    xpcall(error, function() while true do end end, \"x\") --here", kind: .instructionBudget,
+                                contains: "instruction budget", limits: PolicyLimits(instructionBudget: 100_000))
+    }
+
+    @Test func xpcallStillCallsItsHandler() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            assert(select("#", xpcall(function(a, b) return a, b end, print, 1, 2)) == 3)
+            local ok, handled = xpcall(error, function(e) return "handled " .. e end, "oops", 0)
+            assert(not ok and handled == "handled oops", handled)
+            local ok2, again = xpcall(error, function(e) error("in handler", 0) end, "x", 0)
+            assert(not ok2 and again == "in handler", again)
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
+            """])
+        _ = try fixture.runtime()
+    }
+
+    @Test("library calls the instruction count cannot see are stopped by the time limit")
+    func libraryWorkRunsOutOfTime() throws {
+        let hostile = """
+            local s = string.rep("x", 4 << 20)
+            while true do s:gsub(".", "%0") end --here
+        """
+        try expectHostileLayout(hostile, kind: .timeLimit, contains: "time limit of 300 ms exceeded", lineMarker: "--here",
+                                limits: PolicyLimits(timeLimit: .milliseconds(300)))
+    }
+
+    @Test("garbage does not count against the cap: past it, the host collects before the limit trips")
+    func garbageIsCollectedBeforeTheCapTrips() throws {
+        // With the collector stopped, every 3 MiB string stays until someone collects.
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices)
+              collectgarbage("collect")
+              collectgarbage("stop")
+              local big = string.rep("y", 3 << 20)
+              for i = 1, 30 do local s = big .. i end
+              if file.path == "/kept" then
+                kept = {}
+                for i = 1, 30 do kept[i] = big .. i end --here
+              end
+              return { ext_type = "simple", extents = { alloc(0, 1) } }
+            end
+            """])
+        let runtime = try fixture.runtime(limits: PolicyLimits(memoryBytes: 8 << 20))
+        _ = try runtime.layout(for: FileFacts(path: "/f", size: 1), allocator: fixture.allocator())
+        // What the script holds still counts.
+        #expect { _ = try runtime.layout(for: FileFacts(path: "/kept", size: 1), allocator: fixture.allocator()) } throws: { error in
+            (error as? PolicyError)?.description == "policy.lua:\(try fixture.line(of: "--here")): layout: memory limit of 8388608 bytes exceeded"
+        }
+    }
+
+    @Test("a script that fills its state and keeps it gets a fresh state: the call after the memory failure works")
+    func aFullStateIsLoadedAgain() throws {
+        let fixture = try PolicyFixture(["policy.lua": hostilePolicy("""
+                kept = kept or {}
+                for i = 1, 1e9 do kept[#kept + 1] = {i} end
+            """, prelude: "calls = (calls or 0) + 1")])
+        let runtime = try fixture.runtime(limits: PolicyLimits(memoryBytes: 8 << 20))
+        let allocator = fixture.allocator()
+        #expect(throws: PolicyError.self) { try runtime.layout(for: FileFacts(path: "/hostile", size: 1), allocator: allocator) }
+        #expect(runtime.memoryInUse > 6 << 20, "the script's globals hold what it made")
+        _ = try runtime.layout(for: FileFacts(path: "/good", size: 1), allocator: allocator)
+        #expect(runtime.memoryInUse < 1 << 20)
+    }
+
     @Test func budgetIsConfigurable() throws {
         try expectHostileLayout("    for i = 1, 200000 do end --here", kind: .instructionBudget,
                                 contains: "instruction budget of 100000 instructions exceeded", lineMarker: "--here",

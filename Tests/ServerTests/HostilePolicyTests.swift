@@ -44,6 +44,8 @@ let hostileBehaviours: [HostileBehaviour] = [
     .init(file: "require-absolute", lua: "require('/etc/passwd')", message: "passwd"),
     .init(file: "require-symlink", lua: "require('escape')", message: "escape"),
     .init(file: "string-dump", lua: "return string.dump(layout)", message: "dump"),
+    .init(file: "looping-message-handler", lua: "xpcall(error, function() while true do end end, 'x')", message: "instruction budget"),
+    .init(file: "slow-library-calls", lua: "local s = string.rep('x', 1 << 24) while true do s:gsub('x', 'y') end", message: "time limit"),
     .init(file: "gc-metatable", lua: "setmetatable({}, { __gc = function() while true do end end })", message: "__gc"),
 ]
 

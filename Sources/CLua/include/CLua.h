@@ -60,7 +60,8 @@ typedef enum clua_status {
     CLUA_MEMORY,
     CLUA_BAD_RETURN,
     CLUA_ALLOCATION,
-    CLUA_MISSING_HOOK
+    CLUA_MISSING_HOOK,
+    CLUA_TIME_LIMIT
 } clua_status;
 
 /* Why the last entry failed, with the innermost Lua location when one is known. */
@@ -106,9 +107,10 @@ enum { CLUA_EXT_SIMPLE = 0, CLUA_EXT_INTERLEAVED = 1, CLUA_MAX_RETURNED_EXTENTS 
 
 typedef struct clua_runtime clua_runtime;
 
-/* A fresh sandboxed state with a memory cap (bytes) and a per-call instruction budget.
+/* A fresh sandboxed state with a memory cap (bytes), a per-call instruction budget and a
+   per-call time limit (nanoseconds of wall-clock time, checked with the budget).
    NULL only when the C heap itself is exhausted. */
-clua_runtime *clua_open(size_t memory_cap, int64_t instruction_budget, clua_host host);
+clua_runtime *clua_open(size_t memory_cap, int64_t instruction_budget, int64_t time_limit_ns, clua_host host);
 void clua_close(clua_runtime *runtime);
 
 /* The failure of the last call that did not return CLUA_OK. */
