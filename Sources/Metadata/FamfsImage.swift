@@ -37,21 +37,7 @@ public final class FamfsImage: Sendable {
                             host: MediaUUID? = nil) throws(ImageError) -> FamfsImage {
         guard let primaryPath = paths.first else { throw .noDevices }
         let primary = try openDevice(primaryPath, access: access)
-        let superblock = try readSuperblock(primary)
-        guard superblock.role == .primary else { throw .notPrimary(primaryPath) }
-        let headerBytes: [UInt8]
-        do { headerBytes = try primary.read(at: superblock.logOffset, count: LogHeader.encodedSize) } catch { throw .device(error) }
-        let header: LogHeader
-        do {
-            header = try LogHeader(decoding: headerBytes[...], expectedLength: superblock.logLength)
-        } catch {
-            throw .logHeader(primaryPath, error)
-        }
-        let slotBase = superblock.logOffset
-        let replay = LogReplay(superblock: superblock, header: header) { index in
-            let bytes = try? primary.read(at: slotBase + LogHeader.offset(ofSlot: index), count: LogEntry.encodedSize)
-            return bytes?[...] ?? []
-        }
+        let (superblock, header, replay) = try replayLog(of: primary)
         var mapped = [primary]
         for record in replay.devices.dropFirst() {
             guard Int(record.index) < paths.count else { throw .missingDevice(index: record.index, uuid: record.uuid) }
@@ -200,6 +186,32 @@ public final class FamfsImage: Sendable {
         } catch {
             throw .device(error)
         }
+    }
+
+    /// The primary device's superblock and log header, and its log replayed. Replay needs
+    /// no other device: the log records each extra device's size, which bounds its extents.
+    static func replayLog(of primary: MappedDevice) throws(ImageError) -> (Superblock, LogHeader, LogReplay) {
+        let superblock = try readSuperblock(primary)
+        guard superblock.role == .primary else { throw .notPrimary(primary.path) }
+        let headerBytes: [UInt8]
+        do { headerBytes = try primary.read(at: superblock.logOffset, count: LogHeader.encodedSize) } catch { throw .device(error) }
+        let header: LogHeader
+        do {
+            header = try LogHeader(decoding: headerBytes[...], expectedLength: superblock.logLength)
+        } catch {
+            throw .logHeader(primary.path, error)
+        }
+        let slotBase = superblock.logOffset
+        let replay = LogReplay(superblock: superblock, header: header) { index in
+            let bytes = try? primary.read(at: slotBase + LogHeader.offset(ofSlot: index), count: LogEntry.encodedSize)
+            return bytes?[...] ?? []
+        }
+        return (superblock, header, replay)
+    }
+
+    /// Opens the primary device read-only and replays its log alone (`famfs-policy check DEV0`).
+    public static func replayPrimary(_ path: FilePath) throws(ImageError) -> LogReplay {
+        try replayLog(of: try openDevice(path, access: .readOnly)).2
     }
 
     private static func openDevice(_ path: FilePath, access: MappedDevice.Access) throws(ImageError) -> MappedDevice {

@@ -12,11 +12,15 @@ struct CheckCommand: ParsableCommand {
             stable answer. Exits 0 when the file system is clean, 1 naming the \
             first fault otherwise.
 
-            Example:
+            Given only the primary device, it checks the log alone: extents on the other \
+            devices are checked against the sizes the log records for them.
+
+            Examples:
               famfs-policy check /dev/dax0.0 /dev/dax1.0
+              famfs-policy check /dev/dax0.0
             """)
 
-    @Argument(help: "Devices in the order mkfs was given them: the primary first.")
+    @Argument(help: "Devices in the order mkfs was given them: the primary first (alone, it checks the log).")
     var devices: [String]
 
     func validate() throws {

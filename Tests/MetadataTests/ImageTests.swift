@@ -168,6 +168,19 @@ import Testing
         #expect(FileSystemCheck.run(devices: [path]).firstFault?.contains("'short'") == true)
     }
 
+    @Test("check of the primary device alone checks the log, bounding the other devices' extents by their recorded sizes")
+    func checkOfThePrimaryAlone() throws {
+        let fixture = try Fixture()
+        let paths = [try fixture.device("dev0"), try fixture.device("dev1")]
+        try fixture.mkfs(paths)
+        try fixture.open(paths).appendFile(try fileEntry("second", size: 2 << 20, extents: [(1, 20, 2)]))
+        let clean = FileSystemCheck.run(devices: [paths[0]])
+        #expect(clean.isClean, "\(clean)")
+        #expect(clean.deviceCount == 2 && clean.notes.contains { $0.contains("only the primary device was given") })
+        try fixture.rawAppend(.file(try fileEntry("beyond", size: 2 << 20, extents: [(1, 4096, 2)])), to: paths[0])
+        #expect(FileSystemCheck.run(devices: [paths[0]]).firstFault?.contains("'beyond'") == true)
+    }
+
     @Test func swappedMissingAndForeignDevicesAreRefusedByName() throws {
         let fixture = try Fixture()
         let paths = try ["dev0", "dev1", "dev2"].map { try fixture.device($0, size: 64 << 20) }
