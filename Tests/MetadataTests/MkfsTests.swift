@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Devices
+import Foundation
 @testable import Metadata
 import SystemPackage
 import Testing
@@ -77,5 +78,23 @@ import Testing
         let image = try fixture.open([path])
         #expect(image.superblock.logLength == 16 << 20)
         #expect(image.freeSlots == LogHeader.slotCount(forLength: 16 << 20))
+    }
+}
+
+@Suite("This host's system uuid")
+struct SystemUUIDTests {
+    @Test("famfs's /opt/famfs/system_uuid wins; without it the machine id is written there, so famfs's tools agree")
+    func famfsFileFirstThenWrittenFromTheMachineID() throws {
+        let fixture = try Fixture()
+        let famfs = fixture.directory.appending("opt/famfs/system_uuid")
+        let machineID = fixture.directory.appending("machine-id")
+        let legacy = fixture.directory.appending("legacy")
+        try "0123456789abcdef0123456789abcdef\n".write(toFile: machineID.string, atomically: true, encoding: .utf8)
+        let chosen = try SystemUUID.current(famfs: famfs, machineID: machineID, legacy: legacy)
+        #expect(chosen.description == "01234567-89ab-cdef-0123-456789abcdef")
+        #expect(try String(contentsOfFile: famfs.string, encoding: .utf8) == "01234567-89ab-cdef-0123-456789abcdef\n")
+        let famfsOwn = "5f3a1c2e-9b7d-4e6f-8a1b-2c3d4e5f6a7b"
+        try "\(famfsOwn)\n".write(toFile: famfs.string, atomically: true, encoding: .utf8)
+        #expect(try SystemUUID.current(famfs: famfs, machineID: machineID, legacy: legacy).description == famfsOwn)
     }
 }
