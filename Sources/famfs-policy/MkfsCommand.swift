@@ -43,7 +43,7 @@ struct MkfsCommand: ParsableCommand {
         let options = Mkfs.Options(logLength: SizeText.parse(logLength) ?? 0, force: force, systemUUID: host)
         do {
             let result = try Mkfs.format(devices: devices.map { FilePath($0) }, options: options)
-            print("famfs file system \(result.fileSystemUUID): \(devices.count) device(s), \(result.logSlots) log entries")
+            print("famfs file system \(result.fileSystemUUID): \(devices.count) device(s), room for \(result.logSlots) log entries")
             for (index, uuid) in result.deviceUUIDs.enumerated() {
                 print("  device \(index): \(devices[index]) uuid \(uuid)")
             }

@@ -10,7 +10,8 @@ import Testing
 
 /// The lease that keeps a second leader off the log, with timings short enough for tests.
 @Suite struct LeaderLeaseTests {
-    static let quick = LeaderLease.Timing(heartbeat: 0.05, staleAfter: 0.4)
+    // Short, but with room for a heartbeat thread starved by the rest of a parallel test run.
+    static let quick = LeaderLease.Timing(heartbeat: 0.05, staleAfter: 1.0)
     /// Above Linux's largest pid_max (2^22), so no process has it.
     static let deadPid: Int32 = 0x7fff_fff0
 
