@@ -17,6 +17,26 @@ struct DaemonProcessTests {
         #expect(daemon.log.contains("unmounted; exiting"))
     }
 
+    @Test("the README's quick start: with stage_then_commit.lua, cp of a 64 MiB file ends as a DAX file striped over both devices")
+    func quickStartStripesACopiedFile() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.start(policy: "\(repositoryRoot)/policies/stage_then_commit.lua", staging: true)
+        let source = "\(daemon.directory)/big.bin"
+        let bytes = randomBytes(64 << 20)
+        _ = FileManager.default.createFile(atPath: source, contents: Data(bytes))
+        let cp = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: [source, "\(daemon.mountpoint)/big.bin"])
+        cp.waitUntilExit()
+        #expect(cp.terminationStatus == 0)
+        let copy = "\(daemon.mountpoint)/big.bin"
+        #expect(waitUntil(timeout: 10) { xattr(copy, "user.famfs.mode") == "dax" }, "\(daemon.log)")
+        let fmap = try JSONDecoder().decode(Fmap.self, from: Data(try #require(xattr(copy, "user.famfs.fmap")).utf8))
+        guard case .interleaved(let extents) = fmap.extents else { throw KernelFmap.Rejected(description: "not striped: \(fmap)") }
+        #expect(Set(extents[0].strips.map(\.device)) == [0, 1])
+        #expect(try readFile(copy) == bytes)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: daemon.staging).isEmpty, "the staged copy is gone")
+    }
+
     @Test("SIGHUP reloads the policy; a broken one is refused and the old one kept")
     func sighupReloads() throws {
         let daemon = try DaemonProcess()
