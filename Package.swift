@@ -25,10 +25,12 @@ let package = Package(
         .target(name: "Fmap", dependencies: ["WireBytes"]),
         // Which device memory is free: allocation-unit bitmaps, first-fit allocation, replay claims.
         .target(name: "Allocation", dependencies: ["Fmap"]),
-        // libdaxctl, just enough to list devdax devices.
-        .target(name: "CDaxctl", linkerSettings: [.linkedLibrary("daxctl")]),
+        // libdaxctl (found with pkg-config, as are the other C libraries), just enough to list devdax devices.
+        .systemLibrary(name: "SystemDaxctl", pkgConfig: "libdaxctl", providers: [.apt(["libdaxctl-dev"])]),
+        .target(name: "CDaxctl", dependencies: ["SystemDaxctl"]),
         // zlib's crc32, the checksum famfs's superblock and log entries carry.
-        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .systemLibrary(name: "SystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "CZlib", dependencies: ["SystemZlib"]),
         // CPU cache write-back and invalidation for memory shared without cross-host coherence.
         .target(name: "CCacheLines"),
         // Backing devices: devdax discovery, file-backed devices, shared mappings.
@@ -42,8 +44,9 @@ let package = Package(
         ]),
 
 
+        .systemLibrary(name: "SystemLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         // Lua 5.4 behind a C fence: sandboxed states, protected entry, budget hook, memory cap.
-        .target(name: "CLua", linkerSettings: [.linkedLibrary("lua5.4")]),
+        .target(name: "CLua", dependencies: ["SystemLua"]),
         // The policy runtime: Lua hooks decide placement and layout; their fmaps are validated here.
         .target(name: "Policy", dependencies: [
             "CLua", "Fmap", "Allocation", .product(name: "Logging", package: "swift-log"),
@@ -55,7 +58,8 @@ let package = Package(
         // System calls the Glibc module lacks (extended attributes).
         .target(name: "CSystemExtras"),
         // libfuse3's mount helper and the /dev/fuse ioctls (macros Swift cannot import).
-        .target(name: "CFuse", linkerSettings: [.linkedLibrary("fuse3")]),
+        .systemLibrary(name: "SystemFuse", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .target(name: "CFuse", dependencies: ["SystemFuse"]),
         // The FUSE server: channels, the message loop, the namespace and the operation handlers.
         .target(name: "Server", dependencies: [
             "CFuse", "CSystemExtras", "FuseWire", "Fmap", "Allocation", "Devices", "Metadata", "Policy", "WireBytes",

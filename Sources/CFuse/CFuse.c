@@ -2,7 +2,7 @@
 #include "CFuse.h"
 
 #include <errno.h>
-#include <fuse3/fuse_lowlevel.h>
+#include <fuse_lowlevel.h>
 #include <linux/fuse.h>
 #include <stdio.h>
 #include <stdlib.h>

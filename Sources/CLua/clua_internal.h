@@ -2,9 +2,9 @@
 #define CLUA_INTERNAL_H
 
 #include "CLua.h"
-#include <lua5.4/lua.h>
-#include <lua5.4/lauxlib.h>
-#include <lua5.4/lualib.h>
+#include <lua.h>
+#include <lauxlib.h>
+#include <lualib.h>
 
 /* Instructions between two runs of the budget hook. */
 #define CLUA_HOOK_INTERVAL 1000

@@ -1,0 +1,2 @@
+// libdaxctl as pkg-config finds it.
+#include <daxctl/libdaxctl.h>
