@@ -3,7 +3,7 @@ import Foundation
 
 /// What eval found: each file's decision and fmap, the validation result, device usage.
 ///
-/// `--json` prints `json()`: `{"valid", "devices": [{"index","path","size","used"}],
+/// `--json` prints `json()`: `{"valid", "devices": [{"index","path","size","used","kernel_path","error"}],
 /// "files": [{"path","size","mode","placement","fmap","error"}]}` with the fmap in its
 /// shared JSON shape (`Fmap+Codable`) or null.
 public struct EvalReport: Sendable, Encodable {
@@ -13,6 +13,25 @@ public struct EvalReport: Sendable, Encodable {
         public var size: UInt64
         /// Bytes the files' fmaps claim on this device.
         public var used: UInt64
+        /// The path `resolve_device` names to the kernel; nil when it failed or the policy did not load.
+        public var kernelPath: String?
+        /// Why `resolve_device` failed for this device, nil when it did not.
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case index, path, size, used, error
+            case kernelPath = "kernel_path"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(index, forKey: .index)
+            try container.encode(path, forKey: .path)
+            try container.encode(size, forKey: .size)
+            try container.encode(used, forKey: .used)
+            try container.encode(kernelPath, forKey: .kernelPath)
+            try container.encode(error, forKey: .error)
+        }
     }
 
     public enum Decision: String, Sendable, Encodable {
@@ -52,7 +71,8 @@ public struct EvalReport: Sendable, Encodable {
         }
     }
 
-    /// True when every file got what its placement needs: a valid fmap, or a passthrough decision.
+    /// True when every file got what its placement needs (a valid fmap, or a passthrough
+    /// decision) and `resolve_device` named every device.
     public var valid: Bool
     public var devices: [DeviceUsage]
     public var files: [FileResult]
@@ -95,13 +115,22 @@ public struct EvalReport: Sendable, Encodable {
         lines.append("device usage:")
         for device in devices {
             let percent = device.size == 0 ? 0 : Double(device.used) * 100 / Double(device.size)
-            lines.append("  \(device.index) \(device.path): \(SizeText.format(device.used)) of \(SizeText.format(device.size)) used (\(String(format: "%.1f", percent))%)")
+            var line = "  \(device.index) \(device.path): \(SizeText.format(device.used)) of \(SizeText.format(device.size)) used (\(String(format: "%.1f", percent))%)"
+            if let error = device.error {
+                line += ", ERROR \(error)"
+            } else if let kernelPath = device.kernelPath {
+                line += ", kernel path \(kernelPath)"
+            }
+            lines.append(line)
         }
         let chunks = Double(usageSpread) / Double(FmapLimits.mib2)
         lines.append("balance: most and least used devices differ by \(SizeText.format(usageSpread)) (\(String(format: "%g", chunks)) 2M chunks)")
         let failed = files.filter { $0.error != nil }.count
+        let unnamed = devices.filter { $0.error != nil }.count
+        var problems = failed > 0 || unnamed == 0 ? ["\(failed) of \(files.count) files failed"] : []
+        if unnamed > 0 { problems.append("resolve_device failed for \(unnamed) of \(devices.count) devices") }
         lines.append(valid ? "valid: every file got a valid placement (\(files.count) files)"
-                           : "invalid: \(failed) of \(files.count) files failed")
+                           : "invalid: " + problems.joined(separator: "; "))
         return lines.joined(separator: "\n")
     }
 

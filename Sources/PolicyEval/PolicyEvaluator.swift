@@ -6,8 +6,9 @@ import Policy
 /// Runs a policy as the daemon would, without mounting: a fresh allocation state over the
 /// described devices, then for each file in order `placement` (told size 0, as the daemon
 /// asks when the file is created), `on_release` for passthrough files (told the final
-/// size), and `layout` for files bound for DAX. Every fmap is then checked against every
-/// other for overlap, and device usage is summed from the fmaps themselves.
+/// size), and `layout` for files bound for DAX; then `resolve_device` for each device, as
+/// the kernel's GET_DAXDEV would ask once it maps a file. Every fmap is then checked against
+/// every other for overlap, and device usage is summed from the fmaps themselves.
 public enum PolicyEvaluator {
     public static func evaluate(policyPath: String, input: EvalInput, limits: PolicyLimits = PolicyLimits(),
                                 logger: Logger = Logger(label: "famfs.policy.eval")) -> EvalReport {
@@ -18,11 +19,13 @@ public enum PolicyEvaluator {
             DeviceSpace(size: $0.size, reservedBytes: input.reservedBytes)
         }))
         var files: [EvalReport.FileResult]
+        var kernelPaths: [Result<String, PolicyError>?] = devices.map { _ in nil }
         var loadError: String?
         do {
             let runtime = try PolicyRuntime(policyPath: policyPath, devices: devices, config: input.config,
                                             limits: limits, allocator: allocator, logger: logger)
             files = input.files.map { evaluate($0, runtime: runtime, allocator: allocator) }
+            kernelPaths = devices.map { device in Result { () throws(PolicyError) in try runtime.resolveDevice(device.index) } }
         } catch {
             loadError = error.description
             files = input.files.map {
@@ -36,10 +39,17 @@ public enum PolicyEvaluator {
                 files[i].error = "overlaps another file: \(error)"
             }
         }
-        let usage = devices.map {
-            EvalReport.DeviceUsage(index: $0.index, path: $0.path, size: $0.size, used: claims.usedBytes(onDevice: $0.index))
+        let usage = zip(devices, kernelPaths).map { device, kernelPath in
+            var usage = EvalReport.DeviceUsage(index: device.index, path: device.path, size: device.size,
+                                               used: claims.usedBytes(onDevice: device.index))
+            switch kernelPath {
+            case .success(let path): usage.kernelPath = path
+            case .failure(let error): usage.error = error.description
+            case nil: break
+            }
+            return usage
         }
-        let valid = loadError == nil && files.allSatisfy { $0.error == nil }
+        let valid = loadError == nil && files.allSatisfy { $0.error == nil } && usage.allSatisfy { $0.error == nil }
         return EvalReport(valid: valid, devices: usage, files: files, loadError: loadError, reservedBytes: input.reservedBytes)
     }
 

@@ -10,8 +10,9 @@ struct EvalCommand: ParsableCommand {
         abstract: "Run a layout policy over described devices and files, without mounting.",
         discussion: """
             Prints each file's placement and fmap, whether every fmap is valid (kernel limits, \
-            device bounds, no overlaps), and per-device usage and balance. Exits 0 only when \
-            every file got a valid placement. Sizes take K, M, G or T suffixes (powers of 1024). \
+            device bounds, no overlaps), per-device usage and balance, and the path the policy's \
+            resolve_device names each device to the kernel. Exits 0 only when every file got a \
+            valid placement and every device a path. Sizes take K, M, G or T suffixes (powers of 1024). \
             --svg also draws each device's memory: which file and strip holds each range, and \
             what is free.
 

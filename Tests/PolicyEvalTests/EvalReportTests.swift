@@ -12,8 +12,10 @@ import Testing
         #expect(object["valid"] as? Bool == true)
         let devices = try #require(object["devices"] as? [[String: Any]])
         #expect(devices.count == 2)
-        #expect(Set(devices[0].keys) == ["index", "path", "size", "used"])
+        #expect(Set(devices[0].keys) == ["index", "path", "size", "used", "kernel_path", "error"])
         #expect(devices[0]["used"] as? Int == 6 << 20)
+        #expect(devices[1]["kernel_path"] as? String == "/dev/dax1.0", "without resolve_device the kernel is told the path")
+        #expect(devices[0]["error"] is NSNull)
         let files = try #require(object["files"] as? [[String: Any]])
         #expect(Set(files[0].keys) == ["path", "size", "mode", "placement", "fmap", "error"])
         #expect(files[0]["error"] is NSNull)
@@ -54,6 +56,57 @@ import Testing
         #expect(report.files[1].error == nil)
         #expect(report.text(policy: policy).contains("/bad 1: ERROR policy.lua:2: layout: refused"))
         #expect(report.text(policy: policy).contains("invalid: 1 of 2 files failed"))
+    }
+
+    @Test func resolveDeviceNamesEachDeviceToTheKernel() throws {
+        let policy = try writePolicy("""
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
+            function resolve_device(index, devices) return "/dev/famfs-shared" .. index end
+            """)
+        let input = EvalInput(devices: evalDevices(2, size: 1 << 30), files: [.init(path: "/a", size: 1)])
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: input)
+        #expect(report.valid)
+        #expect(report.devices.map(\.kernelPath) == ["/dev/famfs-shared0", "/dev/famfs-shared1"])
+        #expect(report.text(policy: policy).contains("1 /dev/dax1.0: 0 of 1G used (0.0%), kernel path /dev/famfs-shared1"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        let devices = try #require(object["devices"] as? [[String: Any]])
+        #expect(devices[0]["kernel_path"] as? String == "/dev/famfs-shared0")
+    }
+
+    @Test func aFailingResolveDeviceMakesTheReportInvalidAndNamesTheLine() throws {
+        let policy = try writePolicy("""
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
+            function resolve_device(index, devices)
+              if index == 1 then error("no name for device " .. index) end
+              return devices[index + 1].path
+            end
+            """)
+        let input = EvalInput(devices: evalDevices(2, size: 1 << 30), files: [.init(path: "/a", size: 1)])
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: input)
+        #expect(!report.valid)
+        #expect(report.files[0].error == nil)
+        #expect(report.devices[0].kernelPath == "/dev/dax0.0" && report.devices[0].error == nil)
+        #expect(report.devices[1].kernelPath == nil)
+        #expect(report.devices[1].error == "policy.lua:3: resolve_device: no name for device 1")
+        let text = report.text(policy: policy)
+        #expect(text.contains("1 /dev/dax1.0: 0 of 1G used (0.0%), ERROR policy.lua:3: resolve_device: no name for device 1"))
+        #expect(text.hasSuffix("invalid: resolve_device failed for 1 of 2 devices"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        #expect(object["valid"] as? Bool == false)
+        let devices = try #require(object["devices"] as? [[String: Any]])
+        #expect(devices[1]["kernel_path"] is NSNull)
+        #expect(devices[1]["error"] as? String == "policy.lua:3: resolve_device: no name for device 1")
+    }
+
+    @Test func resolveDeviceMustReturnAPath() throws {
+        let policy = try writePolicy("""
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
+            function resolve_device(index) return 7 end
+            """)
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: EvalInput(devices: evalDevices(1, size: 1 << 30)))
+        #expect(!report.valid)
+        #expect(report.devices[0].error?.hasPrefix("policy.lua:2: resolve_device: resolve_device must return a device path") == true,
+                "\(report.devices[0].error ?? "no error")")
     }
 
     @Test func aPolicyThatDoesNotLoadFailsEveryFile() throws {
