@@ -29,6 +29,8 @@ public final class MappedDevice: @unchecked Sendable {
     public let access: Access
     /// Bytes mapped, the device's capacity.
     public let size: UInt64
+    /// What libdaxctl reports of a devdax device (its NUMA node, its alignment); nil for a file.
+    public let dax: DaxDeviceInfo?
     private let descriptor: FileDescriptor
     private let base: UnsafeMutableRawPointer
 
@@ -40,7 +42,7 @@ public final class MappedDevice: @unchecked Sendable {
         } catch {
             throw .cannotOpen(path, error as? Errno ?? .ioError)
         }
-        let identity: (kind: Kind, size: UInt64)
+        let identity: (kind: Kind, size: UInt64, dax: DaxDeviceInfo?)
         do { identity = try Self.identify(descriptor, path: path) } catch {
             try? descriptor.close()
             throw error
@@ -56,6 +58,7 @@ public final class MappedDevice: @unchecked Sendable {
         self.kind = identity.kind
         self.access = access
         self.size = identity.size
+        self.dax = identity.dax
         self.descriptor = descriptor
         self.base = mapped
     }
@@ -122,17 +125,17 @@ public final class MappedDevice: @unchecked Sendable {
     }
 
     /// A regular file's capacity is its length; a character device must be a devdax device.
-    private static func identify(_ descriptor: FileDescriptor, path: FilePath) throws(DeviceError) -> (Kind, UInt64) {
+    private static func identify(_ descriptor: FileDescriptor, path: FilePath) throws(DeviceError) -> (Kind, UInt64, DaxDeviceInfo?) {
         let status: Stat
         do { status = try descriptor.stat() } catch { throw .cannotStat(path, error) }
         switch status.type {
         case .regular:
             guard status.size > 0 else { throw .empty(path) }
-            return (.file, UInt64(status.size))
+            return (.file, UInt64(status.size), nil)
         case .characterSpecial:
             let listed = try? DaxDiscovery.devices().first { $0.path == path }
             guard let device = listed else { throw .notDevdax(path) }
-            return (.devdax, device.size)
+            return (.devdax, device.size, device)
         default:
             throw .unsupportedType(path)
         }

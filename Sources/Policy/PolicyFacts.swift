@@ -21,8 +21,10 @@ public struct DeviceFacts: Hashable, Sendable {
     public var index: UInt32
     public var path: String
     public var size: UInt64
-    /// The allocation unit: offsets and lengths `alloc` returns are multiples of it.
+    /// The alignment `alloc` gives by default: the 2 MiB allocation unit, or a devdax
+    /// device's own alignment when that is larger.
     public var alignment: UInt64
+    /// The NUMA node holding the device's memory; nil when unknown (file-backed devices).
     public var numaNode: Int?
 
     public init(index: UInt32, path: String, size: UInt64, alignment: UInt64, numaNode: Int? = nil) {

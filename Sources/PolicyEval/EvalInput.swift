@@ -6,9 +6,12 @@ public struct EvalInput: Sendable, Equatable {
     public struct Device: Sendable, Equatable {
         public var path: String
         public var size: UInt64
-        public init(path: String, size: UInt64) {
+        /// The NUMA node holding the device's memory, as libdaxctl would report it; nil when unknown.
+        public var numaNode: Int?
+        public init(path: String, size: UInt64, numaNode: Int? = nil) {
             self.path = path
             self.size = size
+            self.numaNode = numaNode
         }
     }
 
@@ -57,6 +60,21 @@ public struct EvalInput: Sendable, Equatable {
         return (String(text[..<equals]), size)
     }
 
+    /// Parses a `--device` argument: `PATH=SIZE`, or `PATH=SIZE@NODE` for a device whose
+    /// memory is on NUMA node `NODE`.
+    public static func device(_ text: String) throws(EvalInputError) -> Device {
+        guard let at = text.lastIndex(of: "@"), let equals = text.lastIndex(of: "="), at > equals else {
+            let (path, size) = try assignment(text)
+            return Device(path: path, size: size)
+        }
+        let nodeText = String(text[text.index(after: at)...])
+        guard let node = Int(nodeText), node >= 0 else {
+            throw EvalInputError("'\(nodeText)' in '\(text)' is not a NUMA node; write PATH=SIZE@NODE, e.g. /dev/dax0.0=64G@1")
+        }
+        let (path, size) = try assignment(String(text[..<at]))
+        return Device(path: path, size: size, numaNode: node)
+    }
+
     /// Parses the YAML (or JSON) form; see docs/policy-api.md. `folder` resolves a relative `policy`.
     public static func parse(yaml text: String, folder: String) throws(EvalInputError) -> EvalInput {
         let document: EvalDocument
@@ -69,7 +87,7 @@ public struct EvalInput: Sendable, Equatable {
         }
         for entry in document.devices ?? [] {
             for n in 0..<(entry.count ?? 1) {
-                input.devices.append(Device(path: expand(entry.path, n), size: entry.size.bytes))
+                input.devices.append(Device(path: expand(entry.path, n), size: entry.size.bytes, numaNode: entry.numa_node))
             }
         }
         for entry in document.files ?? [] {
@@ -102,6 +120,7 @@ private struct EvalDocument: Decodable {
         var uid: UInt32?
         var gid: UInt32?
         var mode: ModeValue?
+        var numa_node: Int?
     }
 
     var policy: String?

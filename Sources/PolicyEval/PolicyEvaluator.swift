@@ -13,7 +13,8 @@ public enum PolicyEvaluator {
     public static func evaluate(policyPath: String, input: EvalInput, limits: PolicyLimits = PolicyLimits(),
                                 logger: Logger = Logger(label: "famfs.policy.eval")) -> EvalReport {
         let devices = input.devices.enumerated().map { index, device in
-            DeviceFacts(index: UInt32(index), path: device.path, size: device.size, alignment: FmapLimits.mib2)
+            DeviceFacts(index: UInt32(index), path: device.path, size: device.size, alignment: FmapLimits.mib2,
+                        numaNode: device.numaNode)
         }
         let allocator = AllocationStateAllocator(state: AllocationState(devices: input.devices.map {
             DeviceSpace(size: $0.size, reservedBytes: input.reservedBytes)

@@ -5,7 +5,7 @@ import PolicyEval
 
 /// The options eval and test share: the devices a policy sees, its config, its limits.
 struct PolicyInputOptions: ParsableArguments {
-    @Option(name: .customLong("device"), help: "A device as PATH=SIZE, e.g. /dev/dax0.0=64G; repeat for more.")
+    @Option(name: .customLong("device"), help: "A device as PATH=SIZE or PATH=SIZE@NUMA_NODE, e.g. /dev/dax0.0=64G@1; repeat for more.")
     var devices: [String] = []
 
     @Option(help: "A YAML or JSON file with devices, files, config and optionally the policy (see examples/).")
@@ -38,8 +38,7 @@ struct PolicyInputOptions: ParsableArguments {
                 result = try EvalInput.parse(yaml: text, folder: folder.isEmpty ? "." : folder)
             }
             for device in devices {
-                let (path, size) = try EvalInput.assignment(device)
-                result.devices.append(.init(path: path, size: size))
+                result.devices.append(try EvalInput.device(device))
             }
             for file in files {
                 let (path, size) = try EvalInput.assignment(file)

@@ -45,7 +45,7 @@ struct TestCommand: ParsableCommand {
             input.devices = (0..<4).map { EvalInput.Device(path: "/dev/dax\($0).0", size: 1 << 30) }
         }
         let devices = input.devices.enumerated().map { index, device in
-            DeviceFacts(index: UInt32(index), path: device.path, size: device.size, alignment: 2 << 20)
+            DeviceFacts(index: UInt32(index), path: device.path, size: device.size, alignment: 2 << 20, numaNode: device.numaNode)
         }
         var logger = Logger(label: "famfs.policy.test")
         logger.logLevel = verbose ? .debug : .warning

@@ -10,6 +10,27 @@ import Testing
         #expect(throws: EvalInputError.self) { try EvalInput.assignment("/dev/dax0.0=lots") }
     }
 
+    @Test func deviceArgumentsMayNameANumaNode() throws {
+        #expect(try EvalInput.device("/dev/dax0.0=64G") == .init(path: "/dev/dax0.0", size: 64 << 30))
+        #expect(try EvalInput.device("/dev/dax1.0=64G@1") == .init(path: "/dev/dax1.0", size: 64 << 30, numaNode: 1))
+        #expect(try EvalInput.device("/shm/a@b=1G") == .init(path: "/shm/a@b", size: 1 << 30), "an @ in the path is the path's")
+        #expect { try EvalInput.device("/dev/dax0.0=64G@one") } throws: {
+            ($0 as? EvalInputError)?.description == "'one' in '/dev/dax0.0=64G@one' is not a NUMA node; write PATH=SIZE@NODE, e.g. /dev/dax0.0=64G@1"
+        }
+        #expect(throws: EvalInputError.self) { try EvalInput.device("/dev/dax0.0=@1") }
+    }
+
+    @Test func yamlDevicesMayNameANumaNode() throws {
+        let yaml = """
+            devices:
+              - { path: "/dev/dax{n}.0", size: 64G, count: 2, numa_node: 0 }
+              - { path: "/dev/dax{n}.1", size: 64G, count: 1, numa_node: 1 }
+              - { path: /dev/shm/dev0, size: 1G }
+            """
+        let input = try EvalInput.parse(yaml: yaml, folder: ".")
+        #expect(input.devices.map(\.numaNode) == [0, 0, 1, nil])
+    }
+
     @Test func yamlDescribesDevicesFilesConfigAndPolicy() throws {
         let yaml = """
             policy: ../policies/stripe.lua

@@ -1,3 +1,4 @@
+import Fmap
 import Foundation
 import Policy
 import PolicyEval
@@ -107,6 +108,32 @@ import Testing
         #expect(!report.valid)
         #expect(report.devices[0].error?.hasPrefix("policy.lua:2: resolve_device: resolve_device must return a device path") == true,
                 "\(report.devices[0].error ?? "no error")")
+    }
+
+    @Test func thePolicySeesEachDevicesNumaNode() throws {
+        let policy = try writePolicy("""
+            function layout(file, devices)
+              for _, device in ipairs(devices) do
+                if device.numa_node == tonumber(file.path:match("node(%d+)")) then
+                  return { ext_type = "simple", extents = { alloc(device, file.size) } }
+                end
+              end
+              error("no device on the file's node; nodes: " .. tostring(devices[1].numa_node) .. " " .. tostring(devices[3].numa_node))
+            end
+            """)
+        let devices: [EvalInput.Device] = [.init(path: "/dev/dax0.0", size: 1 << 30, numaNode: 0),
+                                           .init(path: "/dev/dax1.0", size: 1 << 30, numaNode: 1),
+                                           .init(path: "/dev/shm/dev0", size: 1 << 30)]
+        let input = EvalInput(devices: devices, files: [.init(path: "/node1", size: 1), .init(path: "/node0", size: 1),
+                                                        .init(path: "/node7", size: 1)])
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: input)
+        #expect(report.files.map { $0.fmap.flatMap(Self.firstDevice) } == [1, 0, nil])
+        #expect(report.files[2].error?.hasSuffix("nodes: 0 nil") == true, "a device without a node has numa_node nil: \(report.files[2].error ?? "")")
+    }
+
+    private static func firstDevice(of fmap: Fmap) -> UInt32? {
+        if case .simple(let extents) = fmap.extents { return extents.first?.device }
+        return nil
     }
 
     @Test func aPolicyThatDoesNotLoadFailsEveryFile() throws {

@@ -14,8 +14,8 @@
 ---@field path string
 ---@field size integer
 ---@field free integer  bytes not yet allocated, refreshed by the host
----@field alignment integer  allocation unit (2 MiB)
----@field numa_node integer?
+---@field alignment integer  alloc's default alignment: 2 MiB, or a devdax device's own when larger
+---@field numa_node integer?  NUMA node of the device's memory; nil when unknown
 
 ---@class Range
 ---@field dev integer
