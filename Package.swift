@@ -97,7 +97,8 @@ let package = Package(
         .target(name: "CFamfsMediaReference", path: "Tests/CFamfsMediaReference"),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Fmap", "Allocation"]),
         .testTarget(name: "PolicyEvalTests", dependencies: ["PolicyEval", "Policy", "Fmap"]),
-        // Every example in README.md, docs/ and examples/ runs: Lua blocks load, commands exit as documented.
+        // Every example in README.md, docs/ and examples/ runs: Lua blocks load, commands exit as documented;
+        // the commands' help has examples, and their errors say what to type.
         .testTarget(name: "DocsTests", dependencies: ["PolicyEval", "Policy"]),
 
         // Benchmarks (scripts/bench runs them; never the tests or CI): famfs-bench measures, the

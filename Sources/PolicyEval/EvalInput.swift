@@ -75,23 +75,22 @@ public struct EvalInput: Sendable, Equatable {
         return Device(path: path, size: size, numaNode: node)
     }
 
-    /// Parses the YAML (or JSON) form; see docs/policy-api.md. `folder` resolves a relative `policy`.
-    public static func parse(yaml text: String, folder: String) throws(EvalInputError) -> EvalInput {
-        let document: EvalDocument
-        do { document = try YAMLDecoder().decode(EvalDocument.self, from: text) } catch {
-            throw EvalInputError("cannot read the eval input: \(error)")
-        }
+    /// Parses the YAML (or JSON) form; see docs/policy-api.md. `folder` resolves a relative
+    /// `policy`; `source` names the input in errors (`examples/x.yaml: devices[2]: missing 'size'`).
+    public static func parse(yaml text: String, folder: String, source: String = "the eval input") throws(EvalInputError) -> EvalInput {
+        let document = try EvalDocument.decode(text, source: source)
         var input = EvalInput(config: document.config ?? [:], reservedBytes: document.reserve?.bytes ?? 0)
         if let policy = document.policy {
             input.policyPath = policy.hasPrefix("/") ? policy : folder + "/" + policy
         }
         for entry in document.devices ?? [] {
-            for n in 0..<(entry.count ?? 1) {
-                input.devices.append(Device(path: expand(entry.path, n), size: entry.size.bytes, numaNode: entry.numa_node))
+            for n in 0..<Int(entry.count ?? 1) {
+                input.devices.append(Device(path: expand(entry.path, n), size: entry.size.bytes,
+                                            numaNode: entry.numaNode.map(Int.init)))
             }
         }
         for entry in document.files ?? [] {
-            for n in 0..<(entry.count ?? 1) {
+            for n in 0..<Int(entry.count ?? 1) {
                 input.files.append(File(path: expand(entry.path, n), size: entry.size.bytes, uid: entry.uid ?? 0,
                                         gid: entry.gid ?? 0, mode: entry.mode?.value ?? 0o100644))
             }
@@ -109,58 +108,4 @@ public struct EvalInput: Sendable, Equatable {
 public struct EvalInputError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// The YAML/JSON document as written.
-private struct EvalDocument: Decodable {
-    struct Entry: Decodable {
-        var path: String
-        var size: SizeValue
-        var count: Int?
-        var uid: UInt32?
-        var gid: UInt32?
-        var mode: ModeValue?
-        var numa_node: Int?
-    }
-
-    var policy: String?
-    var config: [String: String]?
-    var reserve: SizeValue?
-    var devices: [Entry]?
-    var files: [Entry]?
-}
-
-/// A size written as a number or as text with a K/M/G/T suffix.
-private struct SizeValue: Decodable {
-    var bytes: UInt64
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(UInt64.self) {
-            bytes = number
-        } else {
-            let text = try container.decode(String.self)
-            guard let parsed = SizeText.parse(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not a size (e.g. 2M, 64G)")
-            }
-            bytes = parsed
-        }
-    }
-}
-
-/// A file mode written as an octal string ("0644", "100600") or a number.
-private struct ModeValue: Decodable {
-    var value: UInt32
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let text = try? container.decode(String.self) {
-            guard let parsed = UInt32(text, radix: 8) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "'\(text)' is not an octal mode")
-            }
-            value = parsed
-        } else {
-            value = try container.decode(UInt32.self)
-        }
-    }
 }

@@ -43,8 +43,16 @@ struct EvalCommand: ParsableCommand {
         guard let policyPath = policy ?? evalInput.policyPath else {
             throw ValidationError("Name the policy: --policy policies/stripe.lua (or 'policy:' in the --input file).")
         }
+        guard FileManager.default.fileExists(atPath: policyPath) else {
+            throw ValidationError(policy != nil
+                ? "No file \(policyPath). Name a policy, e.g. famfs-policy eval --policy policies/stripe.lua --device /dev/dax0.0=64G --file /data/a=10M."
+                : "No file \(policyPath), which 'policy:' in \(inputs.input ?? "the --input file") names (relative to that file's folder). Fix it, or name one with --policy policies/stripe.lua.")
+        }
         guard !evalInput.devices.isEmpty else {
             throw ValidationError("Describe at least one device: --device /dev/dax0.0=64G (or 'devices:' in the --input file).")
+        }
+        guard !evalInput.files.isEmpty else {
+            throw ValidationError("Describe at least one file to lay out: --file /data/a=10M (or 'files:' in the --input file).")
         }
         let report = PolicyEvaluator.evaluate(policyPath: policyPath, input: evalInput, limits: try inputs.limits())
         print(json ? report.json() : report.text(policy: policyPath))

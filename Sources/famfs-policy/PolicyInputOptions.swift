@@ -35,7 +35,7 @@ struct PolicyInputOptions: ParsableArguments {
                     throw ValidationError("Cannot read the --input file \(input).")
                 }
                 let folder = (input as NSString).deletingLastPathComponent
-                result = try EvalInput.parse(yaml: text, folder: folder.isEmpty ? "." : folder)
+                result = try EvalInput.parse(yaml: text, folder: folder.isEmpty ? "." : folder, source: input)
             }
             for device in devices {
                 result.devices.append(try EvalInput.device(device))

@@ -71,6 +71,61 @@ import Testing
         }
     }
 
+    /// The error `yaml` fails with, as `famfs-policy eval` prints it.
+    private func inputError(_ yaml: String) -> String? {
+        do {
+            _ = try EvalInput.parse(yaml: yaml, folder: ".", source: "examples/x.yaml")
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func aMissingKeyIsNamedWithTheEntryItIsMissingFrom() {
+        let error = inputError("""
+            devices:
+              - { path: /dev/dax0.0, size: 1G }
+              - { path: /dev/dax1.0, size: 1G }
+              - { path: /dev/dax2.0 }
+            """)
+        #expect(error == "examples/x.yaml: devices[2]: missing 'size'")
+    }
+
+    @Test func unknownKeysAreRefusedNamingTheAllowedOnes() {
+        #expect(inputError("devics:\n  - { path: /dev/dax0.0, size: 1G }\n")
+                == "examples/x.yaml: unknown key 'devics'; the keys here are policy, config, reserve, devices, files")
+        #expect(inputError("devices:\n  - { path: /d, size: 1G, uid: 5, node: 1 }\n")
+                == "examples/x.yaml: devices[0]: unknown keys 'uid', 'node'; the keys here are path, size, count, numa_node")
+        #expect(inputError("files:\n  - { path: /f, size: 1M, numa_node: 1 }\n")
+                == "examples/x.yaml: files[0]: unknown key 'numa_node'; the keys here are path, size, count, uid, gid, mode")
+        #expect(inputError(#"{"files": [{"path": "/f", "size": 1, "owner": 3}]}"#)?.contains("files[0]: unknown key 'owner'") == true)
+    }
+
+    @Test func wrongValuesSayWhatIsExpectedThere() {
+        #expect(inputError("devices:\n  - { path: /d, size: 1G, count: -1 }\n")
+                == "examples/x.yaml: devices[0].count: expected a whole number, 0 or more")
+        #expect(inputError("devices:\n  - { path: /d, size: [1] }\n")
+                == "examples/x.yaml: devices[0].size: expected a size: bytes, or a number with K, M, G or T (e.g. 64G)")
+        #expect(inputError("devices: { path: /d, size: 1G }\n") == "examples/x.yaml: devices: expected a list (- item, or [ ... ])")
+        #expect(inputError("config: { width: [1, 2] }\n") == "examples/x.yaml: config.width: expected a single value, not a list or a mapping")
+        #expect(inputError("- 1\n") == "examples/x.yaml: expected a mapping with some of the keys policy, config, reserve, devices, files")
+        #expect(inputError(" \n") == "examples/x.yaml is empty; give it some of the keys policy, config, reserve, devices, files, e.g. examples/eval-mixed.yaml")
+    }
+
+    @Test func yamlSyntaxErrorsGiveTheLineAndShowIt() throws {
+        let error = try #require(inputError("devices: [ { path: /d, size: 1G }\n"))
+        #expect(error.hasPrefix("examples/x.yaml: not valid YAML: line 2, column 1: did not find expected ',' or ']'"), "\(error)")
+        #expect(error.contains("\ndevices: [ { path: /d, size: 1G }\n^"), "\(error)")
+    }
+
+    @Test func decodingErrorsShowNoSwiftInternals() {
+        for yaml in ["devices:\n  - { path: /d }\n", "devics: []\n", "devices: 3\n", "files:\n  - { path: /f, size: 1, mode: [1] }\n"] {
+            let error = inputError(yaml) ?? ""
+            #expect(!error.isEmpty && !error.contains("CodingKeys") && !error.contains("DecodingError") && !error.contains("Node"),
+                    "\(yaml): \(error)")
+        }
+    }
+
     @Test func bundledExampleInputsParse() throws {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
