@@ -12,11 +12,14 @@ local pick = famfs.config_choice("pick", "round-robin", { "round-robin", "random
 local seed = famfs.config_integer("seed", nil, 0, math.maxinteger)
 if seed then math.randomseed(seed) end
 
+local pool_ranges = famfs.config_pool("pool")
+
 local stripe = famfs.striper(width, pick)
--- The host passes the same devices table to every call, so the pool is resolved once.
+-- The host passes the same devices table to every call, so the pool is resolved once,
+-- against the devices, at the first layout.
 local pool
 
 function layout(file, devices)
-  pool = pool or famfs.pool(devices, config.pool)
+  pool = pool or famfs.pool(devices, pool_ranges)
   return stripe(file, pool)
 end

@@ -72,6 +72,21 @@ private func strips(_ fmap: Fmap) -> [SimpleExtent] {
         }
     }
 
+    @Test func aMalformedPoolIsRefusedAtLoadWithItsLine() throws {
+        let refusals = [
+            "abc": #"stripe.lua:15: load: config.pool: "abc" is not a device index or a range of them, e.g. "0-7,12""#,
+            "0-3,x": #"stripe.lua:15: load: config.pool: "x" in "0-3,x" is not a device index or a range of them"#,
+            "5-2": #"stripe.lua:15: load: config.pool: "5-2" runs backwards; write the smaller index first"#,
+            ",": #"stripe.lua:15: load: config.pool: "," names no device"#,
+        ]
+        for (spec, message) in refusals {
+            #expect("pool=\(spec)", performing: { _ = try load("stripe.lua", devices(8), config: ["pool": spec]) }, throws: {
+                ($0 as? PolicyError)?.description.hasPrefix(message) == true
+            })
+        }
+        _ = try load("stripe.lua", devices(8), config: ["pool": "0-3, 6"])
+    }
+
     @Test func poolOutsideTheDevicesFailsTheCall() throws {
         let pool = devices(2)
         let runtime = try load("stripe.lua", pool, config: ["pool": "0-5"])
@@ -185,6 +200,12 @@ private func strips(_ fmap: Fmap) -> [SimpleExtent] {
             local pool = famfs.pool(devices, "1-3, 6")
             assert(#pool == 4 and pool[1].index == 1 and pool[4].index == 6)
             assert(famfs.pool(devices, nil) == devices)
+            local ranges = famfs.parse_pool("1-3, 6")
+            assert(#ranges == 2 and ranges[1][1] == 1 and ranges[1][2] == 3 and ranges[2][1] == 6 and ranges[2][2] == 6)
+            assert(#famfs.pool(devices, ranges) == 4)
+            assert(famfs.parse_pool(nil) == nil and famfs.parse_pool("") == nil)
+            local none, problem = famfs.parse_pool("0x10")
+            assert(none == nil and problem:find("is not a device index", 1, true), problem)
             local picked = famfs.pick_round_robin(pool, 2, 3, 50)
             assert(#picked == 2 and picked[1].index == 6 and picked[2].index == 1)
             devices[7].free = 0

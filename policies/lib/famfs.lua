@@ -69,21 +69,56 @@ function famfs.config_choice(name, default, choices)
   error(("config.%s: %q is not one of %s"):format(name, value, table.concat(choices, ", ")), 2)
 end
 
--- The devices named by a pool spec such as "0-7,12" (0-based indices), or every device.
-function famfs.pool(devices, spec)
-  if spec == nil or spec == "" then return devices end
-  local pool = {}
-  for item in tostring(spec):gmatch("[^,%s]+") do
+-- A pool spec such as "0-7,12" (0-based device indices, ranges inclusive) as a list of
+-- { first, last } ranges; nil for every device when the spec is nil or "". Only the syntax
+-- is checked: famfs.pool checks the indices against the devices. Returns nil and a
+-- message when the spec is not one.
+function famfs.parse_pool(spec)
+  if spec == nil or spec == "" then return nil end
+  spec = tostring(spec)
+  local ranges = {}
+  for item in spec:gmatch("[^,%s]+") do
     local first, last = item:match("^(%d+)%-(%d+)$")
-    first, last = tonumber(first or item), tonumber(last or item)
-    if first == nil or last == nil then error(("pool: %q is not an index or a range"):format(item), 2) end
-    for index = first, last do
+    if not first then first = item:match("^%d+$"); last = first end
+    local where = item == spec and ("%q"):format(item) or ("%q in %q"):format(item, spec)
+    if not first then
+      return nil, where .. ' is not a device index or a range of them, e.g. "0-7,12"'
+    end
+    first, last = math.tointeger(tonumber(first)), math.tointeger(tonumber(last))
+    if first == nil or last == nil then return nil, where .. " is too large an index" end
+    if first > last then return nil, where .. " runs backwards; write the smaller index first" end
+    ranges[#ranges + 1] = { first, last }
+  end
+  if #ranges == 0 then return nil, ("%q names no device"):format(spec) end
+  return ranges
+end
+
+-- config[name] as a pool (famfs.parse_pool's ranges), or nil (every device) when unset.
+-- Call it at load, so that a bad spec fails the load with the caller's line.
+function famfs.config_pool(name)
+  local ranges, problem = famfs.parse_pool(config[name])
+  if problem then error(("config.%s: %s"):format(name, problem), 2) end
+  return ranges
+end
+
+-- The devices of a pool: `pool` is what famfs.parse_pool or famfs.config_pool returned
+-- (nil for every device), or a spec string, parsed here. Raises for an index past the devices.
+function famfs.pool(devices, pool)
+  if type(pool) ~= "table" then
+    local ranges, problem = famfs.parse_pool(pool)
+    if problem then error("pool: " .. problem, 2) end
+    pool = ranges
+  end
+  if pool == nil then return devices end
+  local picked = {}
+  for _, range in ipairs(pool) do
+    for index = range[1], range[2] do
       local device = devices[index + 1]
       if device == nil then error(("pool: device %d does not exist (%d devices)"):format(index, #devices), 2) end
-      pool[#pool + 1] = device
+      picked[#picked + 1] = device
     end
   end
-  return pool
+  return picked
 end
 
 -- Writes into `picked` up to `n` devices with at least `need` bytes free, taken
