@@ -50,6 +50,37 @@ import Testing
         }
     }
 
+    @Test func theEditorStubsDeclareEveryHookAndFunctionTheReferenceLists() throws {
+        let reference = try String(contentsOfFile: repository + "/docs/policy-api.md", encoding: .utf8)
+        let listed = reference.split(separator: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("| `"), let open = line.dropFirst(3).firstIndex(of: "(") else { return nil }
+            let name = String(line.dropFirst(3)[..<open])
+            return name.allSatisfy { $0.isLetter || $0 == "_" } ? name : nil
+        }
+        let hooks = PolicyHook.allCases.filter { $0 != .load }.map(\.rawValue)
+        #expect(Set(hooks).isSubset(of: listed), "the reference's tables list \(listed)")
+        let stubs = try String(contentsOfFile: repository + "/policies/types/host.lua", encoding: .utf8)
+        for name in listed {
+            let declared = stubs.contains("\nfunction \(name)(")
+            #expect(declared, "policies/types/host.lua does not declare \(name)")
+        }
+        for hook in hooks {
+            guard let declaration = stubs.range(of: "\nfunction \(hook)(") else { continue }
+            let annotations = stubs[..<declaration.lowerBound].split(separator: "\n").reversed().prefix { $0.hasPrefix("---") }
+            #expect(annotations.contains { $0.hasPrefix("---@param") } && annotations.contains { $0.hasPrefix("---@return") },
+                    "\(hook) in host.lua has no ---@param and ---@return annotations")
+        }
+    }
+
+    @Test func theEditorSettingsPointAtTheStubs() throws {
+        let settings = try Data(contentsOf: URL(fileURLWithPath: repository + "/policies/.luarc.json"))
+        let object = try #require(try JSONSerialization.jsonObject(with: settings) as? [String: Any])
+        let library = try #require(object["workspace.library"] as? [String])
+        #expect(library.contains { FileManager.default.fileExists(atPath: repository + "/policies/" + $0 + "/host.lua") },
+                "workspace.library \(library) does not lead to host.lua from policies/")
+        #expect(object["runtime.version"] as? String == "Lua 5.4")
+    }
+
     @Test func everyEvalAndTestCommandSucceeds() throws {
         let commands = Self.blocks.filter { $0.language == "sh" }.flatMap { block in block.policyCommands.map { (block, $0) } }
         #expect(commands.count >= 8)

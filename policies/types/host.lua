@@ -1,6 +1,6 @@
 ---@meta
 -- Type stubs of the famfs-policyd host API for editors (lua-language-server); never loaded.
--- The reference is docs/policy-api.md.
+-- The reference is docs/policy-api.md. policies/.luarc.json points the editor here.
 
 ---@class FileFacts
 ---@field path string
@@ -32,6 +32,37 @@
 ---@field ext_type "simple"|"interleaved"
 ---@field extents Range[]|InterleavedExtent[]
 
+-- The hooks: global functions the policy defines and the host calls. Only layout is
+-- required. To get completion inside a hook, annotate it the same way, e.g.
+-- `---@param file FileFacts` and `---@param devices Device[]` above `function layout`.
+
+--- Defined by the policy (required): lays out a file's memory when it first gets a size.
+--- Allocate with `alloc` or `alloc_strips`; allocations the fmap does not use are released.
+---@param file FileFacts
+---@param devices Device[]  the same table every call; `free` is current
+---@return Fmap
+function layout(file, devices) end
+
+--- Defined by the policy (optional, default "dax"): where a new file lives. Called at
+--- create (file.size is 0), and only when the daemon runs with --staging.
+---@param file FileFacts
+---@return "dax"|"passthrough" placement
+---@return string? backing_path  with "passthrough": relative to the --staging directory
+function placement(file) end
+
+--- Defined by the policy (optional, default false): whether a passthrough file is
+--- committed to DAX memory when it is closed; it then gets a layout.
+---@param file FileFacts  with the size it has when closed
+---@return boolean
+function on_release(file) end
+
+--- Defined by the policy (optional, default the device's own path): the device path the
+--- kernel is told for a device index (famfs's GET_DAXDEV).
+---@param index integer  0-based, the fmap's `dev`
+---@param devices Device[]
+---@return string
+function resolve_device(index, devices) end
+
 --- Allocates `bytes` (rounded up to the device's unit) on a device; only inside layout.
 --- Raises when the device has no room (the call fails with ENOSPC unless caught).
 ---@param device integer|Device  0-based index or a device table
@@ -60,6 +91,16 @@ log = {}
 --- Strings from the host (`--set key=value`, `config:` in an eval input).
 ---@type table<string, string>
 config = {}
+
+--- The sandbox keeps only these of Lua's os library (.luarc.json turns the full one off).
+os = {}
+
+---@param date table?
+---@return integer
+function os.time(date) end
+
+---@return number  CPU seconds used
+function os.clock() end
 
 --- Loads a module of the policy's own folder: "lib.famfs" is lib/famfs.lua.
 ---@param name string
