@@ -5,7 +5,7 @@ import Testing
 @Suite struct CommandLineTests {
     /// Runs famfs-policy in the repository root with a scratch folder holding `files`.
     private func famfsPolicy(_ arguments: [String], files: [String: String] = [:]) throws -> (status: Int32, output: String) {
-        let executable = try #require(famfsPolicyExecutable(), "famfs-policy is not built beside the tests; build with swift build --build-tests")
+        let executable = try #require(builtExecutable("famfs-policy"), "famfs-policy is not built beside the tests; build with swift build --build-tests")
         let folder = NSTemporaryDirectory() + "cli-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }

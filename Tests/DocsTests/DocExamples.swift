@@ -68,11 +68,11 @@ struct CodeBlock: CustomStringConvertible {
     }
 }
 
-/// The famfs-policy executable built beside the tests.
-func famfsPolicyExecutable() -> String? {
+/// An executable of the package (`famfs-policy`, `famfs-policyd`) built beside the tests.
+func builtExecutable(_ name: String) -> String? {
     let folder = Bundle.main.bundleURL.deletingLastPathComponent()
     for candidate in [folder, Bundle.main.bundleURL] {
-        let path = candidate.appendingPathComponent("famfs-policy").path
+        let path = candidate.appendingPathComponent(name).path
         if FileManager.default.isExecutableFile(atPath: path) { return path }
     }
     return nil

@@ -84,7 +84,7 @@ import Testing
     @Test func everyEvalAndTestCommandSucceeds() throws {
         let commands = Self.blocks.filter { $0.language == "sh" }.flatMap { block in block.policyCommands.map { (block, $0) } }
         #expect(commands.count >= 8)
-        guard let executable = famfsPolicyExecutable() else {
+        guard let executable = builtExecutable("famfs-policy") else {
             Issue.record("famfs-policy is not built beside the tests; build with swift build --build-tests")
             return
         }
@@ -95,14 +95,19 @@ import Testing
     }
 
     @Test func everyHelpHasExamples() throws {
-        guard let executable = famfsPolicyExecutable() else {
-            Issue.record("famfs-policy is not built beside the tests; build with swift build --build-tests")
-            return
-        }
-        for command in ["mkfs", "check", "eval", "test", "commit", "takeover"] {
-            let result = try run(executable, [command, "--help"])
-            #expect(result.status == 0)
-            #expect(result.output.contains("Example"), "famfs-policy \(command) --help shows no example")
+        let helps: [(executable: String, arguments: [String])] = [
+            ("famfs-policyd", ["--help"]), ("famfs-policy", ["--help"]),
+        ] + ["mkfs", "check", "eval", "test", "commit", "takeover"].map { ("famfs-policy", [$0, "--help"]) }
+        for help in helps {
+            guard let executable = builtExecutable(help.executable) else {
+                Issue.record("\(help.executable) is not built beside the tests; build with swift build --build-tests")
+                continue
+            }
+            let result = try run(executable, help.arguments)
+            let command = ([help.executable] + help.arguments).joined(separator: " ")
+            #expect(result.status == 0, "\(command) exited \(result.status)")
+            let example = ["Example:", "Examples:"].contains { result.output.contains("\($0)\n  famfs-policy") }
+            #expect(example, "\(command) shows no example")
         }
     }
 }
