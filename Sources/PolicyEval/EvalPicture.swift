@@ -25,7 +25,7 @@ public enum EvalPicture {
         var body: [String] = []
         let used = report.devices.reduce(0) { $0 + $1.used }
         let total = report.devices.reduce(0) { $0 + $1.size }
-        body.append(text(x: 10, y: 22, "policy \(policy): \(report.files.count) files over \(report.devices.count) devices, "
+        body.append(text(x: 10, y: 22, "policy \(policy): \(CountText.format(report.files.count, "file")) over \(CountText.format(report.devices.count, "device")), "
                          + "\(SizeText.format(used)) of \(SizeText.format(total)) used — \(report.valid ? "valid" : "INVALID")",
                          attributes: #"font-size="15" font-weight="bold""#))
         for (row, device) in report.devices.enumerated() {

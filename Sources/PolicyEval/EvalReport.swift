@@ -127,9 +127,9 @@ public struct EvalReport: Sendable, Encodable {
         lines.append("balance: most and least used devices differ by \(SizeText.format(usageSpread)) (\(String(format: "%g", chunks)) 2M chunks)")
         let failed = files.filter { $0.error != nil }.count
         let unnamed = devices.filter { $0.error != nil }.count
-        var problems = failed > 0 || unnamed == 0 ? ["\(failed) of \(files.count) files failed"] : []
-        if unnamed > 0 { problems.append("resolve_device failed for \(unnamed) of \(devices.count) devices") }
-        lines.append(valid ? "valid: every file got a valid placement (\(files.count) files)"
+        var problems = failed > 0 || unnamed == 0 ? ["\(failed) of \(CountText.format(files.count, "file")) failed"] : []
+        if unnamed > 0 { problems.append("resolve_device failed for \(unnamed) of \(CountText.format(devices.count, "device"))") }
+        lines.append(valid ? "valid: every file got a valid placement (\(CountText.format(files.count, "file")))"
                            : "invalid: " + problems.joined(separator: "; "))
         return lines.joined(separator: "\n")
     }

@@ -63,7 +63,7 @@ struct TestCommand: ParsableCommand {
                 ? "No test_* functions in \(testPath ?? policyPath). Write one in \(neighbour), e.g. function test_small_file(devices) expect(layout_of{ size = 1 }) end"
                 : "No test name contains '\(filter!)'; the tests are \(tests.map(\.name).joined(separator: ", ")).")
         }
-        print("\(testPath ?? policyPath): \(selected.count) tests over \(devices.count) devices")
+        print("\(testPath ?? policyPath): \(CountText.format(selected.count, "test")) over \(CountText.format(devices.count, "device"))")
         var failed = 0
         for test in selected {
             let outcome = suite.run(test)

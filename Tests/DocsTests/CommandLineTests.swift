@@ -35,6 +35,14 @@ import Testing
                 "\(result.output)")
     }
 
+    @Test func testCountsOneTestAndOneDeviceInTheSingular() throws {
+        let one = try famfsPolicy(["test", "policies/stripe.lua", "--filter", "small_and_empty", "--device", "/dev/dax0.0=1G"])
+        #expect(one.status == 0, "\(one.output)")
+        #expect(one.output.hasPrefix("policies/stripe_test.lua: 1 test over 1 device\n"), "\(one.output)")
+        let many = try famfsPolicy(["test", "policies/stripe.lua"])
+        #expect(many.output.hasPrefix("policies/stripe_test.lua: 5 tests over 4 devices\n"), "\(many.output)")
+    }
+
     @Test func evalInputErrorsNameTheFileAndTheEntry() throws {
         let result = try famfsPolicy(["eval", "--policy", "policies/stripe.lua", "--input", "$DIR/x.yaml"],
                                      files: ["x.yaml": "devices:\n  - { path: /dev/dax0.0, size: 1G }\n  - { path: /dev/dax1.0 }\n"])

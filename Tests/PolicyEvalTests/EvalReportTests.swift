@@ -57,6 +57,8 @@ import Testing
         #expect(report.files[1].error == nil)
         #expect(report.text(policy: policy).contains("/bad 1: ERROR policy.lua:2: layout: refused"))
         #expect(report.text(policy: policy).contains("invalid: 1 of 2 files failed"))
+        let one = PolicyEvaluator.evaluate(policyPath: policy, input: EvalInput(devices: input.devices, files: [input.files[1]]))
+        #expect(one.text(policy: policy).hasSuffix("valid: every file got a valid placement (1 file)"))
     }
 
     @Test func resolveDeviceNamesEachDeviceToTheKernel() throws {
