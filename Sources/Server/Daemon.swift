@@ -91,11 +91,11 @@ public final class Daemon: Sendable {
     /// Policy, staging, server and mount, once the image is open.
     private static func prepareServing(_ configuration: DaemonConfiguration, image: FamfsImage, logger: Logger)
         throws(StartError) -> (policy: PolicySource?, fileSystem: FileSystem, server: FuseServer, mount: FuseMount) {
-        // A devdax device's NUMA node and alignment come from libdaxctl; the allocation unit
-        // stays 2 MiB unless the device's mappings need more.
+        // A devdax device's NUMA node comes from libdaxctl. Allocations stay in famfs's 2 MiB
+        // units whatever the device's own alignment, as famfs's allocator keeps them.
         let devices = image.devices.enumerated().map { index, device in
             DeviceFacts(index: UInt32(index), path: device.path.string, size: device.size,
-                        alignment: max(FmapLimits.mib2, device.dax?.alignment ?? 0), numaNode: device.dax?.numaNode)
+                        alignment: FmapLimits.mib2, numaNode: device.dax?.numaNode)
         }
         let policy: PolicySource?
         do {
