@@ -89,6 +89,12 @@ struct SystemUUIDTests {
         let famfs = fixture.directory.appending("opt/famfs/system_uuid")
         let machineID = fixture.directory.appending("machine-id")
         let legacy = fixture.directory.appending("legacy")
+        defer {
+            // The fixture removes only the files beside its devices.
+            unlink(famfs.string)
+            rmdir(famfs.removingLastComponent().string)
+            rmdir(famfs.removingLastComponent().removingLastComponent().string)
+        }
         try "0123456789abcdef0123456789abcdef\n".write(toFile: machineID.string, atomically: true, encoding: .utf8)
         let chosen = try SystemUUID.current(famfs: famfs, machineID: machineID, legacy: legacy)
         #expect(chosen.description == "01234567-89ab-cdef-0123-456789abcdef")

@@ -31,11 +31,12 @@ let stagingPolicy = """
 
 /// A mounted file system with a staging directory and `stagingPolicy`.
 func mountWithStaging(reusing previous: MountedFileSystem? = nil, log: CapturedLog = CapturedLog()) throws -> MountedFileSystem {
-    let folder = "/dev/shm/famfs-policy-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
-    return try MountedFileSystem(deviceCount: 2, reusing: previous, logger: log.logger, staging: true, layoutFor: { paths in
-        try policyFactory("\(folder)/staging.lua", devices: paths, log: log)
+    try MountedFileSystem(deviceCount: 2, reusing: previous, logger: log.logger, staging: true, layoutFor: { paths in
+        // Beside the devices, so that closing the file system removes it too.
+        let folder = (paths[0] as NSString).deletingLastPathComponent + "/policy"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
+        return try policyFactory("\(folder)/staging.lua", devices: paths, log: log)
     })
 }
 
