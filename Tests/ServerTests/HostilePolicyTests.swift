@@ -83,7 +83,19 @@ func writeHostilePolicy(in directory: String) throws -> String {
     try "log.error('OUTSIDE-FILE-WAS-RUN') error('OUTSIDE-FILE-WAS-RUN') return {}\n"
         .write(toFile: "\(directory)/outside.lua", atomically: true, encoding: .utf8)
     try FileManager.default.createSymbolicLink(atPath: "\(folder)/escape.lua", withDestinationPath: "../outside.lua")
+    // Dated 2000, so that any read of it moves its access time (relatime updates a day-old one).
+    var times = [timespec(tv_sec: outsideFileTime, tv_nsec: 0), timespec(tv_sec: outsideFileTime, tv_nsec: 0)]
+    guard utimensat(AT_FDCWD, "\(directory)/outside.lua", &times, 0) == 0 else { throw Errno(rawValue: errno) }
     return "\(folder)/hostile.lua"
+}
+
+/// 2000-01-01, the times of the file beside the policy folder.
+let outsideFileTime = 946_684_800
+
+/// Whether the file beside the policy folder was never opened for reading since it was written.
+func outsideFileUnread(in directory: String) -> Bool {
+    var info = stat()
+    return stat("\(directory)/outside.lua", &info) == 0 && info.st_atim.tv_sec == outsideFileTime
 }
 
 @Suite("Hostile policies through the daemon and through eval", .serialized)
@@ -115,6 +127,7 @@ struct HostilePolicyTests {
             try FileManager.default.removeItem(atPath: path)
         }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/famfs-hostile-was-here"))
+        #expect(outsideFileUnread(in: daemon.directory), "the file beside the policy folder was read")
         daemon.send(SIGTERM)
         #expect(daemon.waitForExit() == 0, "the daemon is alive and stops cleanly")
         #expect(try runTool("famfs-policy", ["check"] + daemon.devices).status == 0)
@@ -141,5 +154,6 @@ struct HostilePolicyTests {
             #expect(after["fmap"] is [String: Any], "the file after \(behaviour) gets a layout: \(after)")
         }
         #expect(!eval.output.contains("OUTSIDE-FILE-WAS-RUN"))
+        #expect(outsideFileUnread(in: directory), "the file beside the policy folder was read")
     }
 }
