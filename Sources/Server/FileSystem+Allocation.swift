@@ -1,3 +1,4 @@
+import Allocation
 import Fmap
 import FuseWire
 import Metadata
@@ -73,43 +74,108 @@ extension FileSystem {
 
     /// Sets a file's size: a no-op when unchanged, an allocation when the file has none,
     /// refused (EPERM) for a file whose memory is already fixed. Returns the refusal, if any.
+    ///
+    /// The policy lays the file out outside the namespace lock, from a snapshot of the
+    /// allocation state, so a slow policy (up to its time limit) does not stall every other
+    /// operation. Its fmap is then claimed in the live state under the lock; should another
+    /// allocation have taken some of that memory meanwhile, the layout runs again.
     func setSize(_ id: UInt64, to size: UInt64, caller: InHeader, layout: any WorkerPolicy) -> NamespaceError? {
-        state.withLock { state -> NamespaceError? in
-            guard let node = state.namespace[id] else { return NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone") }
+        var attempt = 0
+        while true {
+            attempt += 1
+            let sizing: SizingStep
+            switch prepareSizing(id, to: size) {
+            case .finished(let error): return error
+            case .layOut(let prepared): sizing = prepared
+            }
+            var allocation = sizing.allocation
+            let fmap: Fmap
+            do throws(NamespaceError) {
+                fmap = try layout.layout(sizing.facts, allocation: &allocation).asRecorded
+                try check(fmap, for: sizing.facts)
+            } catch {
+                return error
+            }
+            switch recordSizing(id, sizing, fmap: fmap, retrying: attempt < Self.sizingAttempts) {
+            case .finished(let error): return error
+            case .layOut: continue
+            }
+        }
+    }
+
+    /// How often a sizing lays its file out again when other allocations took its memory first.
+    static let sizingAttempts = 4
+
+    /// What a sizing's policy call needs, taken under the lock.
+    struct SizingStep {
+        var facts: FileFacts
+        var path: String
+        var allocation: AllocationState
+    }
+
+    enum SizingOutcome {
+        /// Done: nil for success, or the refusal.
+        case finished(NamespaceError?)
+        /// The policy must lay the file out (again).
+        case layOut(SizingStep)
+    }
+
+    /// Checks the node can be sized and takes what the policy needs.
+    private func prepareSizing(_ id: UInt64, to size: UInt64) -> SizingOutcome {
+        state.withLock { state -> SizingOutcome in
+            guard let node = state.namespace[id] else { return .finished(NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone")) }
             let path = state.namespace.relativePath(of: id)
             switch node.kind {
             case .directory:
-                return NamespaceError(.isDirectory, "\(path) is a directory")
+                return .finished(NamespaceError(.isDirectory, "\(path) is a directory"))
             case .file(.dax(let fmap, _)):
-                if fmap.fileSize == size { return nil }
-                return NamespaceError(.notPermitted, "/\(path) is a DAX file of \(fmap.fileSize) bytes; famfs files keep the size they were allocated with")
+                if fmap.fileSize == size { return .finished(nil) }
+                return .finished(NamespaceError(.notPermitted, "/\(path) is a DAX file of \(fmap.fileSize) bytes; famfs files keep the size they were allocated with"))
             case .file(.passthrough):
-                return NamespaceError(.invalidArgument, "/\(path) is a passthrough file; its size is its staged file's")
+                return .finished(NamespaceError(.invalidArgument, "/\(path) is a passthrough file; its size is its staged file's"))
             case .file(.unallocated):
-                if size == 0 { return nil }
-                guard !node.readOnly else { return NamespaceError(.readOnlyFileSystem, "/\(path) is read-only") }
+                if size == 0 { return .finished(nil) }
+                guard !node.readOnly else { return .finished(NamespaceError(.readOnlyFileSystem, "/\(path) is read-only")) }
+                do throws(NamespaceError) { _ = try relativePath(path) } catch { return .finished(error) }
                 let facts = FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode)
-                // The policy allocates from a copy, which replaces the state only once the entry is
-                // in the log: on any failure before that nothing stays allocated.
-                var allocation = state.allocation
-                do throws(NamespaceError) {
-                    let recordedPath = try relativePath(path)
-                    let fmap = try layout.layout(facts, allocation: &allocation).asRecorded
-                    try check(fmap, for: facts)
-                    do throws(ImageError) {
-                        try image.appendFile(FileEntry(path: recordedPath, uid: node.uid, gid: node.gid,
-                                                       mode: node.mode & 0o7777, fmap: fmap))
-                    } catch {
-                        throw NamespaceError(error.errno, "\(error)")
-                    }
-                    state.allocation = allocation
-                    state.namespace.setContent(.dax(fmap, FmapResolver(fmap)), of: id, now: now())
-                    logger.info("allocated /\(path): \(size) bytes, \(fmap.summary)")
-                    return nil
-                } catch {
-                    return error
-                }
+                return .layOut(SizingStep(facts: facts, path: path, allocation: state.allocation))
             }
+        }
+    }
+
+    /// Claims `fmap` in the live allocation state, logs the file and gives it its memory; or,
+    /// when the file changed or its memory went to another file meanwhile, asks for another layout.
+    private func recordSizing(_ id: UInt64, _ sizing: SizingStep, fmap: Fmap, retrying: Bool) -> SizingOutcome {
+        state.withLock { state -> SizingOutcome in
+            guard let node = state.namespace[id], case .file(.unallocated) = node.kind,
+                  state.namespace.relativePath(of: id) == sizing.path else {
+                // Sized, renamed or removed while the policy ran: decide again from what it is now.
+                return retrying ? .layOut(sizing) : .finished(NamespaceError(.resourceBusy, "/\(sizing.path) changed while it was laid out"))
+            }
+            var allocation = state.allocation
+            do {
+                try allocation.claim(fmap, owner: "/\(sizing.path)")
+            } catch {
+                guard retrying else {
+                    return .finished(NamespaceError(.resourceBusy, "/\(sizing.path): other files kept taking the memory its layouts chose"))
+                }
+                return .layOut(sizing)
+            }
+            do throws(NamespaceError) {
+                let recordedPath = try relativePath(sizing.path)
+                do throws(ImageError) {
+                    try image.appendFile(FileEntry(path: recordedPath, uid: node.uid, gid: node.gid,
+                                                   mode: node.mode & 0o7777, fmap: fmap))
+                } catch {
+                    throw NamespaceError(error.errno, "\(error)")
+                }
+            } catch {
+                return .finished(error)
+            }
+            state.allocation = allocation
+            state.namespace.setContent(.dax(fmap, FmapResolver(fmap)), of: id, now: now())
+            logger.info("allocated /\(sizing.path): \(sizing.facts.size) bytes, \(fmap.summary)")
+            return .finished(nil)
         }
     }
 

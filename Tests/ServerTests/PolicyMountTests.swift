@@ -3,6 +3,7 @@ import Foundation
 import Policy
 import Server
 import SystemPackage
+import Synchronization
 import Testing
 
 /// The repository's root, found from this file's path.
@@ -111,6 +112,49 @@ struct PolicyMountTests {
         try writeFile(fs.path("fine.bin"), size: 2 << 20, data: [42])
         #expect(try readFile(fs.path("fine.bin")).first == 42)
         #expect(try FileManager.default.attributesOfItem(atPath: fs.path("broken.bin"))[.size] as? Int == 0)
+    }
+
+    @Test("while a slow layout runs, the mount serves other files; two files sized at once get separate memory")
+    func slowLayoutDoesNotStallTheMount() throws {
+        let fs = try MountedFileSystem(deviceCount: 1, layoutFor: { paths in
+            let folder = (paths[0] as NSString).deletingLastPathComponent + "/policy"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try """
+                function layout(file, devices)
+                  if file.path:find("slow") then
+                    local start = os.clock()
+                    while os.clock() - start < 0.8 do end
+                  end
+                  return { ext_type = "simple", extents = { alloc(0, file.size, 2097152) } }
+                end
+                """.write(toFile: "\(folder)/slow.lua", atomically: true, encoding: .utf8)
+            return try policyFactory("\(folder)/slow.lua", devices: paths)
+        })
+        defer { fs.close() }
+        let ready = randomBytes(3 << 20)
+        try writeFile(fs.path("ready.bin"), size: ready.count, data: ready)
+        _ = FileManager.default.createFile(atPath: fs.path("slow.bin"), contents: nil)
+        let slowDone = Mutex<Date?>(nil)
+        let sized = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let result = truncate(fs.path("slow.bin"), 4 << 20)
+            slowDone.withLock { $0 = result == 0 ? Date() : nil }
+            sized.signal()
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        // Reads, a directory and another file's memory, all while the slow layout runs.
+        #expect(try readFile(fs.path("ready.bin")) == ready)
+        try FileManager.default.createDirectory(atPath: fs.path("made-meanwhile"), withIntermediateDirectories: false)
+        try writeFile(fs.path("quick.bin"), size: 2 << 20, data: [9])
+        let othersDone = Date()
+        #expect(sized.wait(timeout: .now() + 30) == .success)
+        let slowEnd = try #require(slowDone.withLock { $0 }, "the slow truncate succeeds")
+        #expect(othersDone < slowEnd, "the other operations waited for the slow layout")
+        let fmaps = try ["slow.bin", "quick.bin", "ready.bin"].map { name in
+            try JSONDecoder().decode(Fmap.self, from: Data(try #require(xattr(fs.path(name), "user.famfs.fmap")).utf8))
+        }
+        let ranges = fmaps.flatMap(\.claimedRanges).sorted { $0.offset < $1.offset }
+        #expect(zip(ranges, ranges.dropFirst()).allSatisfy { $0.end <= $1.offset }, "\(ranges)")
     }
 }
 
