@@ -180,7 +180,7 @@ extension FileSystem {
     }
 
     /// The host's own check of a policy's answer, whatever the policy runtime already checked.
-    private func check(_ fmap: Fmap, for file: FileFacts) throws(NamespaceError) {
+    func check(_ fmap: Fmap, for file: FileFacts) throws(NamespaceError) {
         guard fmap.fileSize == file.size else {
             throw NamespaceError(.ioError, "layout of \(file.path) returned file_size \(fmap.fileSize), expected \(file.size)")
         }

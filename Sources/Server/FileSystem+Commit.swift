@@ -61,9 +61,11 @@ extension FileSystem {
         return nil
     }
 
-    /// Checks the file can be committed, asks the policy for its layout and reserves the memory.
+    /// Checks the file can be committed and takes the commit (from then on writers are
+    /// refused, and rename and unlink wait); then lays the file out outside the namespace
+    /// lock and claims its memory in the live state, as a sizing does (`setSize`).
     private func reserveCommit(_ id: UInt64, policy: any WorkerPolicy) -> Result<(backing: String, path: String, fmap: Fmap), NamespaceError> {
-        state.withLock { state in
+        let taken = state.withLock { state -> Result<(backing: String, path: String, facts: FileFacts), NamespaceError> in
             guard let node = state.namespace[id] else { return .failure(NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone")) }
             let path = state.namespace.relativePath(of: id)
             guard let backing = node.backing else {
@@ -77,25 +79,35 @@ extension FileSystem {
             guard facts.size > 0 else {
                 return .failure(NamespaceError(.invalidArgument, "/\(path) is empty; famfs files need memory, so there is nothing to commit"))
             }
-            var allocation = state.allocation
+            do throws(NamespaceError) { _ = try relativePath(path) } catch { return .failure(error) }
+            state.commits[id] = (0, facts.size)
+            return .success((backing, path, facts))
+        }
+        let commit: (backing: String, path: String, facts: FileFacts)
+        switch taken {
+        case .success(let reserved): commit = reserved
+        case .failure(let error): return .failure(error)
+        }
+        var failure = NamespaceError(.resourceBusy, "/\(commit.path): other files kept taking the memory its layouts chose")
+        for _ in 0..<Self.sizingAttempts {
+            var allocation = state.withLock { $0.allocation }
             do throws(NamespaceError) {
-                _ = try relativePath(path)
-                let fmap = try policy.layout(facts, allocation: &allocation).asRecorded
-                guard fmap.fileSize == facts.size else {
-                    throw NamespaceError(.ioError, "layout of /\(path) returned file_size \(fmap.fileSize), expected \(facts.size)")
+                let fmap = try policy.layout(commit.facts, allocation: &allocation).asRecorded
+                try check(fmap, for: commit.facts)
+                let claimed = state.withLock { state -> Bool in
+                    var live = state.allocation
+                    guard (try? live.claim(fmap, owner: "/\(commit.path)")) != nil else { return false }
+                    state.allocation = live
+                    return true
                 }
-                do {
-                    try fmap.validate(limits: limits, deviceSizes: deviceSizes)
-                } catch {
-                    throw NamespaceError(.ioError, "layout of /\(path) returned an invalid fmap: \(error)")
-                }
-                state.allocation = allocation
-                state.commits[id] = (0, facts.size)
-                return .success((backing, path, fmap))
+                if claimed { return .success((commit.backing, commit.path, fmap)) }
             } catch {
-                return .failure(error)
+                failure = error
+                break
             }
         }
+        state.withLock { $0.commits[id] = nil }
+        return .failure(failure)
     }
 
     /// Reads the staged file straight into the device memory its fmap names, then flushes it.
