@@ -115,22 +115,11 @@ public final class FamfsImage: Sendable {
     /// this returns nothing. Throws when the header cannot be read, which a caller retries.
     public func refresh() throws(ImageError) -> LogProgress {
         guard access == .readOnly else { return LogProgress() }
-        let primary = devices[0]
-        let headerBytes: [UInt8]
-        do { headerBytes = try primary.read(at: superblock.logOffset, count: LogHeader.encodedSize) } catch { throw .device(error) }
-        let header: LogHeader
-        do {
-            header = try LogHeader(decoding: headerBytes[...], expectedLength: superblock.logLength)
-        } catch {
-            throw .logHeader(primary.path, error)
-        }
-        let slotBase = superblock.logOffset
+        let header = try Self.readHeader(of: devices[0], superblock: superblock)
+        let slot = Self.slotReader(of: devices[0], superblock: superblock)
         return log.withLock { state in
             guard var follower = state.follower else { return LogProgress() }
-            let progress = follower.follow(header: header) { index in
-                let bytes = try? primary.read(at: slotBase + LogHeader.offset(ofSlot: index), count: LogEntry.encodedSize)
-                return bytes?[...] ?? []
-            }
+            let progress = follower.follow(header: header, slot: slot)
             follower.forgetConsumedEntries()
             state.entries += progress.entries
             state.allocation = follower.replay.allocation
@@ -193,20 +182,29 @@ public final class FamfsImage: Sendable {
     static func replayLog(of primary: MappedDevice) throws(ImageError) -> (Superblock, LogHeader, LogReplay) {
         let superblock = try readSuperblock(primary)
         guard superblock.role == .primary else { throw .notPrimary(primary.path) }
-        let headerBytes: [UInt8]
-        do { headerBytes = try primary.read(at: superblock.logOffset, count: LogHeader.encodedSize) } catch { throw .device(error) }
-        let header: LogHeader
+        let header = try readHeader(of: primary, superblock: superblock)
+        let replay = LogReplay(superblock: superblock, header: header, slot: slotReader(of: primary, superblock: superblock))
+        return (superblock, header, replay)
+    }
+
+    /// The log header as the primary device holds it now (past this CPU's cache).
+    private static func readHeader(of primary: MappedDevice, superblock: Superblock) throws(ImageError) -> LogHeader {
+        let bytes: [UInt8]
+        do { bytes = try primary.read(at: superblock.logOffset, count: LogHeader.encodedSize) } catch { throw .device(error) }
         do {
-            header = try LogHeader(decoding: headerBytes[...], expectedLength: superblock.logLength)
+            return try LogHeader(decoding: bytes[...], expectedLength: superblock.logLength)
         } catch {
             throw .logHeader(primary.path, error)
         }
+    }
+
+    /// Reads log slot `index` from the primary device; empty when it cannot be read.
+    private static func slotReader(of primary: MappedDevice, superblock: Superblock) -> (UInt64) -> ArraySlice<UInt8> {
         let slotBase = superblock.logOffset
-        let replay = LogReplay(superblock: superblock, header: header) { index in
+        return { index in
             let bytes = try? primary.read(at: slotBase + LogHeader.offset(ofSlot: index), count: LogEntry.encodedSize)
             return bytes?[...] ?? []
         }
-        return (superblock, header, replay)
     }
 
     /// Opens the primary device read-only and replays its log alone (`famfs-policy check DEV0`).
