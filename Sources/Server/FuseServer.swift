@@ -30,6 +30,10 @@ public final class FuseServer: Sendable {
     /// Serves `channel` until the connection closes (unmount, or the peer hangs up).
     public func serve(_ channel: FuseChannel) throws {
         guard try negotiate(on: channel) else { return }
+        // The kernel sends famfs's messages with the opcodes of the generation it is.
+        var negotiated = codec
+        if let profile = fileSystem.famfsProfile { negotiated.famfsOpcodes = profile.famfsOpcodes }
+        let codec = negotiated
         var channels = [channel]
         for _ in 1..<workerCount { channels.append(try channel.makeWorkerChannel()) }
         let finished = DispatchGroup()
@@ -37,13 +41,13 @@ public final class FuseServer: Sendable {
             finished.enter()
             let workerChannel = channels[worker]
             let thread = Thread { [self] in
-                runWorker(on: workerChannel, number: worker)
+                runWorker(on: workerChannel, number: worker, codec: codec)
                 finished.leave()
             }
             thread.name = "famfs-worker-\(worker)"
             thread.start()
         }
-        runWorker(on: channel, number: 0)
+        runWorker(on: channel, number: 0, codec: codec)
         finished.wait()
     }
 
@@ -122,7 +126,7 @@ public final class FuseServer: Sendable {
         return profile
     }
 
-    private func runWorker(on channel: FuseChannel, number: Int) {
+    private func runWorker(on channel: FuseChannel, number: Int, codec: RequestCodec) {
         let layout: any WorkerPolicy
         do {
             layout = try makePolicy()
@@ -140,11 +144,11 @@ public final class FuseServer: Sendable {
                 return
             }
             guard case .request(let count) = outcome else { return }
-            respond(to: buffer[..<count], on: channel, layout: layout)
+            respond(to: buffer[..<count], on: channel, codec: codec, layout: layout)
         }
     }
 
-    private func respond(to message: ArraySlice<UInt8>, on channel: FuseChannel, layout: any WorkerPolicy) {
+    private func respond(to message: ArraySlice<UInt8>, on channel: FuseChannel, codec: RequestCodec, layout: any WorkerPolicy) {
         let response: Response
         do {
             let request = try codec.decode(message)

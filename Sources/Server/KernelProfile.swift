@@ -25,6 +25,7 @@ public struct KernelProfile: Hashable, Sendable, CustomStringConvertible {
     }
 
     public let name: Name
+    /// The opcodes this generation sends GET_FMAP and GET_DAXDEV with; workers decode with them.
     public let famfsOpcodes: FamfsOpcodes
     /// The INIT bit that means "famfs fmaps"; empty when the profile has none.
     public let capability: Capabilities
