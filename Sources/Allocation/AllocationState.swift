@@ -42,6 +42,11 @@ public struct AllocationState: Sendable {
         devices[Int(extent.device)].release(offset: extent.offset, length: extent.length)
     }
 
+    /// Gives back every range `fmap` claims (a claim that was not logged after all).
+    public mutating func release(_ fmap: Fmap) {
+        fmap.claimedRanges.forEach { release($0) }
+    }
+
     /// Records every range of an existing fmap (log replay). All or nothing: on a
     /// collision nothing of this fmap stays claimed.
     public mutating func claim(_ fmap: Fmap, owner: String) throws(AllocationError) {

@@ -5,8 +5,8 @@ import Fmap
 /// allocated, and everything wrong found on the way.
 ///
 /// A FILE entry that collides, leaves its device, names an unknown device or leaves some of
-/// its bytes without memory is reported and
-/// left out of `entries` (never served), and none of its memory is claimed.
+/// its bytes without memory is reported and left out of `entries` (never served), and none
+/// of its memory is claimed.
 public struct LogReplay: Sendable {
     /// Valid entries in log order.
     public var entries: [IndexedEntry] = []

@@ -74,95 +74,67 @@ extension FileSystem {
 
     /// Sets a file's size: a no-op when unchanged, an allocation when the file has none,
     /// refused (EPERM) for a file whose memory is already fixed. Returns the refusal, if any.
-    ///
-    /// The policy lays the file out outside the namespace lock, from a snapshot of the
-    /// allocation state, so a slow policy (up to its time limit) does not stall every other
-    /// operation. Its fmap is then claimed in the live state under the lock; should another
-    /// allocation have taken some of that memory meanwhile, the layout runs again.
+    /// The layout runs outside the namespace lock (`layOutAndClaim`); should the file be
+    /// sized, renamed or removed meanwhile, its memory is given back and it is decided again.
     func setSize(_ id: UInt64, to size: UInt64, caller: InHeader, layout: any WorkerPolicy) -> NamespaceError? {
-        var attempt = 0
-        while true {
-            attempt += 1
-            let sizing: SizingStep
+        for _ in 0..<Self.layoutAttempts {
+            let sizing: (facts: FileFacts, path: String)
             switch prepareSizing(id, to: size) {
-            case .finished(let error): return error
-            case .layOut(let prepared): sizing = prepared
+            case .success(nil): return nil
+            case .success(let prepared?): sizing = prepared
+            case .failure(let error): return error
             }
-            var allocation = sizing.allocation
             let fmap: Fmap
-            do throws(NamespaceError) {
-                fmap = try layout.layout(sizing.facts, allocation: &allocation).asRecorded
-                try check(fmap, for: sizing.facts)
-            } catch {
-                return error
+            switch layOutAndClaim(sizing.facts, path: sizing.path, policy: layout) {
+            case .success(let claimed): fmap = claimed
+            case .failure(let error): return error
             }
-            switch recordSizing(id, sizing, fmap: fmap, retrying: attempt < Self.sizingAttempts) {
-            case .finished(let error): return error
-            case .layOut: continue
+            switch recordSizing(id, path: sizing.path, size: size, fmap: fmap) {
+            case .success?: return nil
+            case .failure(let error)?: return error
+            case nil: continue
             }
         }
+        return NamespaceError(.resourceBusy, "node \(id) kept changing while it was laid out")
     }
 
-    /// How often a sizing lays its file out again when other allocations took its memory first.
-    static let sizingAttempts = 4
+    /// How often a layout runs again when what it was made for changed before it was claimed.
+    static let layoutAttempts = 4
 
-    /// What a sizing's policy call needs, taken under the lock.
-    struct SizingStep {
-        var facts: FileFacts
-        var path: String
-        var allocation: AllocationState
-    }
-
-    enum SizingOutcome {
-        /// Done: nil for success, or the refusal.
-        case finished(NamespaceError?)
-        /// The policy must lay the file out (again).
-        case layOut(SizingStep)
-    }
-
-    /// Checks the node can be sized and takes what the policy needs.
-    private func prepareSizing(_ id: UInt64, to size: UInt64) -> SizingOutcome {
-        state.withLock { state -> SizingOutcome in
-            guard let node = state.namespace[id] else { return .finished(NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone")) }
+    /// Checks the node can be sized: nil when there is nothing to do, or the file's facts and path.
+    private func prepareSizing(_ id: UInt64, to size: UInt64) -> Result<(facts: FileFacts, path: String)?, NamespaceError> {
+        state.withLock { state in
+            guard let node = state.namespace[id] else { return .failure(NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone")) }
             let path = state.namespace.relativePath(of: id)
             switch node.kind {
             case .directory:
-                return .finished(NamespaceError(.isDirectory, "\(path) is a directory"))
+                return .failure(NamespaceError(.isDirectory, "\(path) is a directory"))
             case .file(.dax(let fmap, _)):
-                if fmap.fileSize == size { return .finished(nil) }
-                return .finished(NamespaceError(.notPermitted, "/\(path) is a DAX file of \(fmap.fileSize) bytes; famfs files keep the size they were allocated with"))
+                if fmap.fileSize == size { return .success(nil) }
+                return .failure(NamespaceError(.notPermitted, "/\(path) is a DAX file of \(fmap.fileSize) bytes; famfs files keep the size they were allocated with"))
             case .file(.passthrough):
-                return .finished(NamespaceError(.invalidArgument, "/\(path) is a passthrough file; its size is its staged file's"))
+                return .failure(NamespaceError(.invalidArgument, "/\(path) is a passthrough file; its size is its staged file's"))
             case .file(.unallocated):
-                if size == 0 { return .finished(nil) }
-                guard !node.readOnly else { return .finished(NamespaceError(.readOnlyFileSystem, "/\(path) is read-only")) }
-                do throws(NamespaceError) { _ = try relativePath(path) } catch { return .finished(error) }
-                let facts = FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode)
-                return .layOut(SizingStep(facts: facts, path: path, allocation: state.allocation))
+                if size == 0 { return .success(nil) }
+                guard !node.readOnly else { return .failure(NamespaceError(.readOnlyFileSystem, "/\(path) is read-only")) }
+                do throws(NamespaceError) { _ = try relativePath(path) } catch { return .failure(error) }
+                return .success((FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode), path))
             }
         }
     }
 
-    /// Claims `fmap` in the live allocation state, logs the file and gives it its memory; or,
-    /// when the file changed or its memory went to another file meanwhile, asks for another layout.
-    private func recordSizing(_ id: UInt64, _ sizing: SizingStep, fmap: Fmap, retrying: Bool) -> SizingOutcome {
-        state.withLock { state -> SizingOutcome in
+    /// Logs the file with its claimed `fmap` and gives it that memory, or the log's refusal.
+    /// When the file is no longer the unallocated one at `path` the memory is given back, and
+    /// nil asks for another round.
+    private func recordSizing(_ id: UInt64, path: String, size: UInt64, fmap: Fmap) -> Result<Void, NamespaceError>? {
+        state.withLock { state -> Result<Void, NamespaceError>? in
             guard let node = state.namespace[id], case .file(.unallocated) = node.kind,
-                  state.namespace.relativePath(of: id) == sizing.path else {
-                // Sized, renamed or removed while the policy ran: decide again from what it is now.
-                return retrying ? .layOut(sizing) : .finished(NamespaceError(.resourceBusy, "/\(sizing.path) changed while it was laid out"))
-            }
-            var allocation = state.allocation
-            do {
-                try allocation.claim(fmap, owner: "/\(sizing.path)")
-            } catch {
-                guard retrying else {
-                    return .finished(NamespaceError(.resourceBusy, "/\(sizing.path): other files kept taking the memory its layouts chose"))
-                }
-                return .layOut(sizing)
+                  state.namespace.relativePath(of: id) == path else {
+                state.allocation.release(fmap)
+                return nil
             }
             do throws(NamespaceError) {
-                let recordedPath = try relativePath(sizing.path)
+                let recordedPath = try relativePath(path)
                 do throws(ImageError) {
                     try image.appendFile(FileEntry(path: recordedPath, uid: node.uid, gid: node.gid,
                                                    mode: node.mode & 0o7777, fmap: fmap))
@@ -170,17 +142,42 @@ extension FileSystem {
                     throw NamespaceError(error.errno, "\(error)")
                 }
             } catch {
-                return .finished(error)
+                state.allocation.release(fmap)
+                return .failure(error)
             }
-            state.allocation = allocation
             state.namespace.setContent(.dax(fmap, FmapResolver(fmap)), of: id, now: now())
-            logger.info("allocated /\(sizing.path): \(sizing.facts.size) bytes, \(fmap.summary)")
-            return .finished(nil)
+            logger.info("allocated /\(path): \(size) bytes, \(fmap.summary)")
+            return .success(())
         }
     }
 
+    /// Asks the policy for a file's layout outside the namespace lock, from a snapshot of
+    /// the allocation state, so a slow policy (up to its time limit) does not stall every
+    /// other operation; checks it, and claims its memory in the live state. Should another
+    /// file have taken some of that memory meanwhile, the layout runs again. The caller owns
+    /// the claim: it logs the file or gives the memory back.
+    func layOutAndClaim(_ facts: FileFacts, path: String, policy: any WorkerPolicy) -> Result<Fmap, NamespaceError> {
+        for _ in 0..<Self.layoutAttempts {
+            var allocation = state.withLock { $0.allocation }
+            do throws(NamespaceError) {
+                let fmap = try policy.layout(facts, allocation: &allocation).asRecorded
+                try check(fmap, for: facts)
+                let claimed = state.withLock { state -> Bool in
+                    var live = state.allocation
+                    guard (try? live.claim(fmap, owner: "/\(path)")) != nil else { return false }
+                    state.allocation = live
+                    return true
+                }
+                if claimed { return .success(fmap) }
+            } catch {
+                return .failure(error)
+            }
+        }
+        return .failure(NamespaceError(.resourceBusy, "/\(path): other files kept taking the memory its layouts chose"))
+    }
+
     /// The host's own check of a policy's answer, whatever the policy runtime already checked.
-    func check(_ fmap: Fmap, for file: FileFacts) throws(NamespaceError) {
+    private func check(_ fmap: Fmap, for file: FileFacts) throws(NamespaceError) {
         guard fmap.fileSize == file.size else {
             throw NamespaceError(.ioError, "layout of \(file.path) returned file_size \(fmap.fileSize), expected \(file.size)")
         }

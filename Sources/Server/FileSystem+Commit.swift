@@ -44,7 +44,7 @@ extension FileSystem {
             }
         } catch {
             state.withLock { state in
-                for range in prepared.fmap.claimedRanges { state.allocation.release(range) }
+                state.allocation.release(prepared.fmap)
                 state.commits[id] = nil
             }
             return error
@@ -62,8 +62,8 @@ extension FileSystem {
     }
 
     /// Checks the file can be committed and takes the commit (from then on writers are
-    /// refused, and rename and unlink wait); then lays the file out outside the namespace
-    /// lock and claims its memory in the live state, as a sizing does (`setSize`).
+    /// refused, and rename and unlink wait); then lays it out and claims its memory
+    /// (`layOutAndClaim`, outside the namespace lock).
     private func reserveCommit(_ id: UInt64, policy: any WorkerPolicy) -> Result<(backing: String, path: String, fmap: Fmap), NamespaceError> {
         let taken = state.withLock { state -> Result<(backing: String, path: String, facts: FileFacts), NamespaceError> in
             guard let node = state.namespace[id] else { return .failure(NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone")) }
@@ -88,26 +88,13 @@ extension FileSystem {
         case .success(let reserved): commit = reserved
         case .failure(let error): return .failure(error)
         }
-        var failure = NamespaceError(.resourceBusy, "/\(commit.path): other files kept taking the memory its layouts chose")
-        for _ in 0..<Self.sizingAttempts {
-            var allocation = state.withLock { $0.allocation }
-            do throws(NamespaceError) {
-                let fmap = try policy.layout(commit.facts, allocation: &allocation).asRecorded
-                try check(fmap, for: commit.facts)
-                let claimed = state.withLock { state -> Bool in
-                    var live = state.allocation
-                    guard (try? live.claim(fmap, owner: "/\(commit.path)")) != nil else { return false }
-                    state.allocation = live
-                    return true
-                }
-                if claimed { return .success((commit.backing, commit.path, fmap)) }
-            } catch {
-                failure = error
-                break
-            }
+        switch layOutAndClaim(commit.facts, path: commit.path, policy: policy) {
+        case .success(let fmap):
+            return .success((commit.backing, commit.path, fmap))
+        case .failure(let error):
+            state.withLock { $0.commits[id] = nil }
+            return .failure(error)
         }
-        state.withLock { $0.commits[id] = nil }
-        return .failure(failure)
     }
 
     /// Reads the staged file straight into the device memory its fmap names, then flushes it.
