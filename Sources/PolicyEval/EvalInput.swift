@@ -1,4 +1,6 @@
+import Fmap
 import Foundation
+import Policy
 import Yams
 
 /// What `famfs-policy eval` runs a policy over: devices, files, and the policy's config.
@@ -105,6 +107,16 @@ public struct EvalInput: Sendable, Equatable {
 }
 
 /// A malformed eval input, in words the user can act on.
+extension EvalInput {
+    /// The described devices as a policy sees them, in index order, allocating in 2 MiB units.
+    public var deviceFacts: [DeviceFacts] {
+        devices.enumerated().map { index, device in
+            DeviceFacts(index: UInt32(index), path: device.path, size: device.size, alignment: FmapLimits.mib2,
+                        numaNode: device.numaNode)
+        }
+    }
+}
+
 public struct EvalInputError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }

@@ -12,10 +12,7 @@ import Policy
 public enum PolicyEvaluator {
     public static func evaluate(policyPath: String, input: EvalInput, limits: PolicyLimits = PolicyLimits(),
                                 logger: Logger = Logger(label: "famfs.policy.eval")) -> EvalReport {
-        let devices = input.devices.enumerated().map { index, device in
-            DeviceFacts(index: UInt32(index), path: device.path, size: device.size, alignment: FmapLimits.mib2,
-                        numaNode: device.numaNode)
-        }
+        let devices = input.deviceFacts
         let allocator = AllocationStateAllocator(state: AllocationState(devices: input.devices.map {
             DeviceSpace(size: $0.size, reservedBytes: input.reservedBytes)
         }))

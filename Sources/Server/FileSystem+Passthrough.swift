@@ -56,8 +56,6 @@ extension FileSystem {
         guard let backing = node.backing, let staging else { return .failure(NamespaceError(.ioError, "not a passthrough file")) }
         let accessMode = Int32(flags) & O_ACCMODE
         let writable = accessMode != O_RDONLY
-        let committing = NamespaceError(.resourceBusy, "the file is being committed to DAX")
-        if writable, state.withLock({ $0.commits[node.id] != nil }) { return .failure(committing) }
         let descriptor: FileDescriptor
         do {
             descriptor = try staging.open(backing, flags: accessMode | (Int32(flags) & (O_TRUNC | O_APPEND)))
@@ -84,7 +82,7 @@ extension FileSystem {
         guard let handle = added else {
             if backingID != nil { kernelBackings.release(node.id, fuse: context.channel.descriptor) }
             try? descriptor.close()
-            return .failure(committing)
+            return .failure(NamespaceError(.resourceBusy, "the file is being committed to DAX"))
         }
         guard let backingID else { return .success(OpenReply(fileHandle: handle)) }
         return .success(OpenReply(fileHandle: handle, flags: .passthrough, backingID: backingID))

@@ -44,9 +44,7 @@ struct TestCommand: ParsableCommand {
         if input.devices.isEmpty {
             input.devices = (0..<4).map { EvalInput.Device(path: "/dev/dax\($0).0", size: 1 << 30) }
         }
-        let devices = input.devices.enumerated().map { index, device in
-            DeviceFacts(index: UInt32(index), path: device.path, size: device.size, alignment: 2 << 20, numaNode: device.numaNode)
-        }
+        let devices = input.deviceFacts
         var logger = Logger(label: "famfs.policy.test")
         logger.logLevel = verbose ? .debug : .warning
         let suite = PolicyTestSuite(policyPath: policyPath, testPath: testPath, devices: devices, config: input.config,
