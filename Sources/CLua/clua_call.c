@@ -126,10 +126,26 @@ static void flatten_range(lua_State *L, clua_runtime *rt, int range, field_ref a
     clua_push_result_integer(L, rt, read_integer(L, rt, range, at, CLUA_KEY_LENGTH, INT64_MAX));
 }
 
+/* Flattens an fmap alloc_interleaved made: one interleaved extent. */
+static void flatten_built(lua_State *L, clua_runtime *rt, const clua_built_fmap *fmap) {
+    const int64_t head[] = {CLUA_EXT_INTERLEAVED, 1, fmap->nstrips, fmap->chunk_size, fmap->nbytes};
+    for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) clua_push_result_integer(L, rt, head[i]);
+    for (lua_Integer s = 0; s < fmap->nstrips; s++) {
+        clua_push_result_integer(L, rt, fmap->strips[s].device);
+        clua_push_result_integer(L, rt, fmap->strips[s].offset);
+        clua_push_result_integer(L, rt, fmap->strips[s].length);
+    }
+}
+
 /* Flattens the fmap table a layout hook returned (see clua_call in CLua.h). */
 void clua_flatten_layout(lua_State *L, clua_runtime *rt, int fmap) {
     rt->integer_count = 0;
     field_ref top = {-1, -1};
+    const clua_built_fmap *built = clua_to_built_fmap(L, fmap);
+    if (built != NULL) {
+        flatten_built(L, rt, built);
+        return;
+    }
     if (!lua_istable(L, fmap))
         raise_status(L, CLUA_BAD_RETURN, "", "layout must return an fmap table, got %s", luaL_typename(L, fmap));
     clua_get_field(L, rt, fmap, CLUA_KEY_EXT_TYPE);

@@ -26,9 +26,9 @@ static lua_Integer integer_argument(lua_State *L, int at, const char *function, 
     return value;
 }
 
-/* Allocates through the host, records the range for the call, updates the device's `free`
-   and pushes the range table; raises as alloc documents. */
-static void allocate(lua_State *L, clua_runtime *rt, lua_Integer device, lua_Integer bytes, lua_Integer alignment) {
+/* Allocates through the host, records the range for the call and updates the device's
+   `free`; raises as alloc documents. */
+static clua_range allocate(lua_State *L, clua_runtime *rt, lua_Integer device, lua_Integer bytes, lua_Integer alignment) {
     if (rt->allocation_count == rt->allocation_capacity) {
         size_t capacity = rt->allocation_capacity ? rt->allocation_capacity * 2 : 32;
         clua_range *grown = realloc(rt->allocations, capacity * sizeof *grown);
@@ -54,7 +54,7 @@ static void allocate(lua_State *L, clua_runtime *rt, lua_Integer device, lua_Int
         clua_set_integer(L, rt, lua_gettop(L), CLUA_KEY_FREE, rt->published_free[device]);
     }
     lua_settop(L, top);
-    clua_push_range(L, rt, range);
+    return range;
 }
 
 static void require_layout_call(lua_State *L, clua_runtime *rt, const char *function) {
@@ -69,8 +69,38 @@ static int host_alloc(lua_State *L) {
     lua_Integer device = device_argument(L, rt, 1, "alloc");
     lua_Integer bytes = integer_argument(L, 2, "alloc", "bytes");
     lua_Integer alignment = lua_isnoneornil(L, 3) ? 0 : integer_argument(L, 3, "alloc", "align");
-    allocate(L, rt, device, bytes, alignment);
+    clua_push_range(L, rt, allocate(L, rt, device, bytes, alignment));
     return 1;
+}
+
+/* How `nchunks` chunks are dealt over a device list: chunk k goes to strip k % strips, so the
+   first `longer` strips hold `shorter + 1` chunks and the rest `shorter`. */
+typedef struct strip_plan {
+    lua_Integer chunks, chunk, strips, shorter, longer;
+} strip_plan;
+
+/* Checks the (devices, nchunks, chunk_size) arguments of `function` at stack indices 1-3,
+   charges one instruction per strip and leaves only the device list on the stack. */
+static strip_plan plan_strips(lua_State *L, const char *function) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer chunks = integer_argument(L, 2, function, "nchunks");
+    lua_Integer chunk = integer_argument(L, 3, function, "chunk_size");
+    lua_Integer count = (lua_Integer)lua_rawlen(L, 1);
+    if (count == 0) clua_raise(L, "%s: the device list is empty", function);
+    if (chunks <= 0 || chunk <= 0) clua_raise(L, "%s: nchunks and chunk_size must be positive", function);
+    if (chunk > INT64_MAX / chunks) clua_raise(L, "%s: %I chunks of %I bytes are too many", function, chunks, chunk);
+    lua_Integer strips = count < chunks ? count : chunks;
+    clua_charge(L, strips);
+    lua_settop(L, 1);
+    return (strip_plan){chunks, chunk, strips, chunks / strips, chunks % strips};
+}
+
+/* Allocates strip `s` (1-based) of `plan` on the device at position `s` of the list at stack index 1. */
+static clua_range allocate_strip(lua_State *L, clua_runtime *rt, strip_plan plan, lua_Integer s, const char *function) {
+    lua_rawgeti(L, 1, s);
+    lua_Integer device = device_argument(L, rt, lua_gettop(L), function);
+    lua_pop(L, 1);
+    return allocate(L, rt, device, (s <= plan.longer ? plan.shorter + 1 : plan.shorter) * plan.chunk, plan.chunk);
 }
 
 /* alloc_strips(devices, nchunks, chunk_size) -> { range, ... }: the strips of an interleaved
@@ -80,26 +110,24 @@ static int host_alloc(lua_State *L) {
 static int host_alloc_strips(lua_State *L) {
     clua_runtime *rt = clua_runtime_of(L);
     require_layout_call(L, rt, "alloc_strips");
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_Integer chunks = integer_argument(L, 2, "alloc_strips", "nchunks");
-    lua_Integer chunk = integer_argument(L, 3, "alloc_strips", "chunk_size");
-    lua_Integer count = (lua_Integer)lua_rawlen(L, 1);
-    if (count == 0) return clua_raise(L, "alloc_strips: the device list is empty");
-    if (chunks <= 0 || chunk <= 0) return clua_raise(L, "alloc_strips: nchunks and chunk_size must be positive");
-    if (chunk > INT64_MAX / chunks) return clua_raise(L, "alloc_strips: %I chunks of %I bytes are too many", chunks, chunk);
-    lua_Integer strips = count < chunks ? count : chunks;
-    clua_charge(L, strips);
-    /* Chunk k goes to strip k % strips: the first `chunks % strips` strips hold one more. */
-    lua_Integer shorter = chunks / strips, longer = chunks % strips;
-    lua_settop(L, 1);
-    lua_createtable(L, (int)strips, 0);
-    for (lua_Integer s = 1; s <= strips; s++) {
-        lua_rawgeti(L, 1, s);
-        lua_Integer device = device_argument(L, rt, 3, "alloc_strips");
-        lua_pop(L, 1);
-        allocate(L, rt, device, (s <= longer ? shorter + 1 : shorter) * chunk, chunk);
+    strip_plan plan = plan_strips(L, "alloc_strips");
+    lua_createtable(L, (int)plan.strips, 0);
+    for (lua_Integer s = 1; s <= plan.strips; s++) {
+        clua_push_range(L, rt, allocate_strip(L, rt, plan, s, "alloc_strips"));
         lua_rawseti(L, 2, s);
     }
+    return 1;
+}
+
+/* alloc_interleaved(devices, nchunks, chunk_size) -> fmap: allocates as alloc_strips does and
+   returns the fmap of one interleaved extent over those strips (nbytes = nchunks * chunk_size)
+   as a host object (clua_fmap.c), which a layout returns without building tables. */
+static int host_alloc_interleaved(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    require_layout_call(L, rt, "alloc_interleaved");
+    strip_plan plan = plan_strips(L, "alloc_interleaved");
+    clua_built_fmap *fmap = clua_new_built_fmap(L, plan.strips, plan.chunk, plan.chunks * plan.chunk);
+    for (lua_Integer s = 1; s <= plan.strips; s++) fmap->strips[s - 1] = allocate_strip(L, rt, plan, s, "alloc_interleaved");
     return 1;
 }
 
@@ -312,6 +340,9 @@ void clua_open_sandbox(lua_State *L) {
     lua_setfield(L, globals, "alloc");
     lua_pushcfunction(L, host_alloc_strips);
     lua_setfield(L, globals, "alloc_strips");
+    lua_pushcfunction(L, host_alloc_interleaved);
+    lua_setfield(L, globals, "alloc_interleaved");
+    clua_register_built_fmap(L);
     lua_pushcfunction(L, host_require);
     lua_setfield(L, globals, "require");
     lua_pushcfunction(L, log_info);

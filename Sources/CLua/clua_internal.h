@@ -140,6 +140,17 @@ void clua_push_file(lua_State *L, const clua_runtime *rt, const clua_file *file)
 /* Pushes a fresh { dev =, offset =, length = } table. */
 void clua_push_range(lua_State *L, const clua_runtime *rt, clua_range range);
 
+/* An fmap of one interleaved extent built by the host (alloc_interleaved): a userdata. */
+typedef struct clua_built_fmap {
+    lua_Integer nstrips, chunk_size, nbytes;
+    clua_range strips[];
+} clua_built_fmap;
+/* Pushes a new built fmap with room for `nstrips` strips, which the caller fills. */
+clua_built_fmap *clua_new_built_fmap(lua_State *L, lua_Integer nstrips, lua_Integer chunk_size, lua_Integer nbytes);
+/* The built fmap at stack index `index`, or NULL when the value is not one. */
+clua_built_fmap *clua_to_built_fmap(lua_State *L, int index);
+/* Creates the built fmaps' metatable (once per state). */
+void clua_register_built_fmap(lua_State *L);
 /* Updates the `free` field of the device table at `devices` from rt->call_free_bytes. */
 void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices);
 

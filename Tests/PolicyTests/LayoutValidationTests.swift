@@ -165,6 +165,71 @@ import Testing
         #expect(error?.errno == 28)
     }
 
+    @Test func allocInterleavedReturnsTheFmapOfThoseStrips() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices)
+              local before = devices[3].free
+              local fmap = alloc_interleaved({ devices[3], 0, devices[2] }, file.size // 2097152, 2097152)
+              local extent = fmap.extents[1]
+              assert(fmap.ext_type == "interleaved" and extent.nstrips == #extent.strips, "reads as the table form")
+              assert(devices[3].free == before - extent.strips[1].length, "free follows alloc_interleaved")
+              local fields = 0
+              for key in pairs(fmap) do fields = fields + 1 end
+              assert(fields == 2, "pairs sees ext_type and extents")
+              assert(getmetatable(fmap) == "famfs.fmap", "the metatable is hidden")
+              return fmap
+            end
+            """])
+        let runtime = try fixture.runtime()
+        let allocator = fixture.allocator()
+        // The same 7 chunks over three devices as alloc_strips deals them.
+        let seven = try runtime.layout(for: FileFacts(path: "/seven", size: 14 << 20), allocator: allocator)
+        #expect(seven.extents == .interleaved([InterleavedExtent(chunkSize: 2 << 20, byteCount: 14 << 20, strips: [
+            SimpleExtent(device: 2, offset: 0, length: 6 << 20), SimpleExtent(device: 0, offset: 0, length: 4 << 20),
+            SimpleExtent(device: 1, offset: 0, length: 4 << 20),
+        ])]))
+        #expect(allocator.freeBytes(device: 2) == (1 << 30) - (6 << 20))
+    }
+
+    @Test func allocInterleavedFailsLikeAllocStrips() throws {
+        try expectHostileLayout("    alloc_interleaved({}, 1, 2097152) --here", kind: .runtime,
+                                contains: "alloc_interleaved: the device list is empty", lineMarker: "--here")
+        try expectHostileLayout("    alloc_interleaved({ 0 }, 1, \"2M\") --here", kind: .runtime,
+                                contains: "alloc_interleaved: chunk_size must be an integer, got string", lineMarker: "--here")
+        try expectHostileLayout("    alloc_interleaved({ 0, 9 }, 2, 2097152) --here", kind: .runtime,
+                                contains: "alloc: device index 9 is out of range", lineMarker: "--here")
+        let error = try expectHostileLayout("    alloc(1, 1 << 30)\n    alloc_interleaved({ 0, 1 }, 2, 2097152) --here",
+                                            kind: .allocation, contains: "alloc: no contiguous free run", lineMarker: "--here")
+        #expect(error?.errno == 28)
+    }
+
+    @Test func anFmapOfAllocInterleavedCannotBeChanged() throws {
+        try expectHostileLayout("    local fmap = alloc_interleaved({ 0 }, 1, 2097152)\n    fmap.ext_type = \"simple\" --here",
+                                kind: .runtime, contains: "an fmap made by alloc_interleaved cannot be changed", lineMarker: "--here")
+        try expectHostileLayout("    setmetatable(alloc_interleaved({ 0 }, 1, 2097152), {}) --here",
+                                kind: .runtime, contains: "table expected, got famfs.fmap", lineMarker: "--here")
+    }
+
+    @Test func anFmapOfAllocInterleavedHoldsOnlyForTheCallThatMadeIt() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            local kept
+            function layout(file, devices)
+              if kept then return kept end
+              kept = alloc_interleaved({ 0, 1 }, 2, 2097152)
+              return kept
+            end
+            """])
+        let runtime = try fixture.runtime()
+        let allocator = fixture.allocator()
+        _ = try runtime.layout(for: FileFacts(path: "/first", size: 4 << 20), allocator: allocator)
+        // The second call returns memory the first call owns: refused, and nothing is allocated for it.
+        #expect { _ = try runtime.layout(for: FileFacts(path: "/second", size: 4 << 20), allocator: allocator) } throws: {
+            let error = $0 as? PolicyError
+            return error?.kind == .invalidFmap && error?.description.contains("was not allocated by this layout call") == true
+        }
+        #expect(allocator.freeBytes(device: 0) == (1 << 30) - (2 << 20))
+    }
+
     @Test func allocOutsideLayoutIsRefused() throws {
         let fixture = try PolicyFixture(["policy.lua": """
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end

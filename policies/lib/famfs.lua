@@ -165,12 +165,7 @@ end
 local function interleave(chunks, picked, count, chunk, pool)
   if count == 0 then picked, count = { pool[1] }, 1 end
   for k = count + 1, #picked do picked[k] = nil end -- a reused `picked` may hold older picks
-  local strips = alloc_strips(picked, chunks, chunk)
-  local nstrips = #strips
-  return {
-    ext_type = "interleaved",
-    extents = { { nstrips = nstrips, chunk_size = chunk, nbytes = chunks * chunk, strips = strips } },
-  }
+  return alloc_interleaved(picked, chunks, chunk)
 end
 
 -- An interleaved fmap: the file's chunks dealt round-robin over one strip per picked device.

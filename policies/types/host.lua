@@ -80,6 +80,15 @@ function alloc(device, bytes, align) end
 ---@return Range[]
 function alloc_strips(devices, nchunks, chunk_size) end
 
+--- Allocates as alloc_strips does and returns the fmap of one interleaved extent over those
+--- strips (nbytes = nchunks * chunk_size), ready to return from layout. Reads like the table
+--- form but cannot be changed. Only inside layout; raises like alloc.
+---@param devices (integer|Device)[]  0-based indices or device tables
+---@param nchunks integer
+---@param chunk_size integer
+---@return Fmap
+function alloc_interleaved(devices, nchunks, chunk_size) end
+
 ---@class Log
 ---@field debug fun(...: any)
 ---@field info fun(...: any)
