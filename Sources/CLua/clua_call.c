@@ -226,16 +226,21 @@ void clua_push_range(lua_State *L, const clua_runtime *rt, clua_range range) {
     clua_set_integer(L, rt, table, CLUA_KEY_LENGTH, range.length);
 }
 
-/* Updates the `free` field of devices whose free space changed since the last call. */
-void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices) {
+/* Updates the `free` field of the host's device tables whose free space changed since the
+   last call. */
+void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt) {
     if (rt->call_free_bytes == NULL) return;
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->device_tables_ref);
+    int tables = lua_gettop(L);
     for (int i = 0; i < rt->device_count; i++) {
         if (rt->published_free[i] == rt->call_free_bytes[i]) continue;
-        if (lua_rawgeti(L, devices, i + 1) == LUA_TTABLE)
-            clua_set_integer(L, rt, lua_gettop(L), CLUA_KEY_FREE, rt->call_free_bytes[i]);
+        lua_rawgeti(L, tables, i + 1);
+        clua_set_integer(L, rt, tables + 1, CLUA_KEY_FREE, rt->call_free_bytes[i]);
         lua_pop(L, 1);
         rt->published_free[i] = rt->call_free_bytes[i];
     }
+    lua_settop(L, top);
 }
 
 static int call_body(lua_State *L) {
@@ -248,7 +253,7 @@ static int call_body(lua_State *L) {
     case CLUA_HOOK_LAYOUT:
         clua_push_file(L, rt, rt->call_file);
         lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref);
-        clua_refresh_free_bytes(L, rt, 3);
+        clua_refresh_free_bytes(L, rt);
         arguments = 2;
         break;
     case CLUA_HOOK_PLACEMENT:
@@ -390,8 +395,16 @@ static int devices_body(lua_State *L) {
         clua_set_integer(L, rt, table, CLUA_KEY_FREE, device->free_bytes);
         clua_set_integer(L, rt, table, CLUA_KEY_ALIGNMENT, device->alignment);
         if (device->numa_node >= 0) clua_set_integer(L, rt, table, CLUA_KEY_NUMA_NODE, device->numa_node);
+        rt->device_tables[i] = lua_topointer(L, table);
         lua_rawseti(L, -2, i + 1);
     }
+    lua_createtable(L, request->count, 0);
+    for (int i = 1; i <= request->count; i++) {
+        lua_rawgeti(L, -2, i);
+        lua_rawseti(L, -2, i);
+    }
+    luaL_unref(L, LUA_REGISTRYINDEX, rt->device_tables_ref);
+    rt->device_tables_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     luaL_unref(L, LUA_REGISTRYINDEX, rt->devices_ref);
     rt->devices_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
@@ -401,10 +414,15 @@ clua_status clua_set_devices(clua_runtime *rt, const clua_device *devices, int c
     int64_t *published = realloc(rt->published_free, (size_t)(count > 0 ? count : 1) * sizeof *published);
     if (published == NULL) return CLUA_MEMORY;
     rt->published_free = published;
+    const void **tables = realloc(rt->device_tables, (size_t)(count > 0 ? count : 1) * sizeof *tables);
+    if (tables == NULL) return CLUA_MEMORY;
+    rt->device_tables = tables;
+    rt->device_count = 0; /* until the tables exist */
     for (int i = 0; i < count; i++) published[i] = devices[i].free_bytes;
-    rt->device_count = count;
     device_request request = {devices, count};
-    return clua_protected(rt, devices_body, &request);
+    clua_status status = clua_protected(rt, devices_body, &request);
+    if (status == CLUA_OK) rt->device_count = count;
+    return status;
 }
 
 typedef struct config_request {

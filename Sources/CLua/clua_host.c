@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The 0-based device index `function` was given at stack index `at`: an index or a device table. */
+/* The 0-based device index `function` was given at stack index `at`: an index or a device
+   table (the host's own, known by address, or any table with an integer `index`). */
 static lua_Integer device_argument(lua_State *L, clua_runtime *rt, int at, const char *function) {
     int isnum = 0;
     if (lua_type(L, at) != LUA_TTABLE) {
@@ -12,6 +13,8 @@ static lua_Integer device_argument(lua_State *L, clua_runtime *rt, int at, const
             clua_raise(L, "%s: device must be an index or a device table, got %s", function, luaL_typename(L, at));
         return device;
     }
+    lua_Integer known = clua_host_device_index(rt, lua_topointer(L, at));
+    if (known >= 0) return known;
     clua_get_field(L, rt, at, CLUA_KEY_INDEX);
     lua_Integer device = lua_tointegerx(L, -1, &isnum);
     if (!isnum) clua_raise(L, "%s: device table has no integer 'index'", function);
@@ -47,13 +50,14 @@ static clua_range allocate(lua_State *L, clua_runtime *rt, lua_Integer device, l
     clua_range range = {device, offset, length};
     rt->allocations[rt->allocation_count++] = range;
     /* Keep the script's view of free space current within the call. */
-    int top = lua_gettop(L);
-    if (device >= 0 && device < rt->device_count && lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref) == LUA_TTABLE
-        && lua_rawgeti(L, -1, device + 1) == LUA_TTABLE) {
+    if (device >= 0 && device < rt->device_count) {
+        int top = lua_gettop(L);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, rt->device_tables_ref);
+        lua_rawgeti(L, -1, device + 1);
         rt->published_free[device] -= length;
         clua_set_integer(L, rt, lua_gettop(L), CLUA_KEY_FREE, rt->published_free[device]);
+        lua_settop(L, top);
     }
-    lua_settop(L, top);
     return range;
 }
 

@@ -58,6 +58,10 @@ struct clua_runtime {
     /* Registry references. */
     int key_refs[CLUA_KEY_COUNT];
     int devices_ref;
+    /* The host's device tables, kept apart from the list the script sees (which it may
+       change) so they stay alive: a table at one of these addresses is that device's. */
+    int device_tables_ref;
+    const void **device_tables;
     int hook_refs[CLUA_HOOK_COUNT];
     int hook_lines[CLUA_HOOK_COUNT];
     char hook_sources[CLUA_HOOK_COUNT][128];
@@ -102,6 +106,12 @@ static inline int clua_get_field(lua_State *L, const clua_runtime *rt, int table
     return lua_rawget(L, table);
 }
 
+/* The index of the host's device table at `table` (lua_topointer), or -1 when it is not one. */
+static inline lua_Integer clua_host_device_index(const clua_runtime *rt, const void *table) {
+    for (int i = 0; i < rt->device_count; i++)
+        if (rt->device_tables[i] == table) return i;
+    return -1;
+}
 /* Interns the field names (clua_key) into the registry. */
 void clua_intern_keys(lua_State *L, clua_runtime *rt);
 
@@ -151,8 +161,8 @@ clua_built_fmap *clua_new_built_fmap(lua_State *L, lua_Integer nstrips, lua_Inte
 clua_built_fmap *clua_to_built_fmap(lua_State *L, int index);
 /* Creates the built fmaps' metatable (once per state). */
 void clua_register_built_fmap(lua_State *L);
-/* Updates the `free` field of the device table at `devices` from rt->call_free_bytes. */
-void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt, int devices);
+/* Updates the `free` field of the host's device tables from rt->call_free_bytes. */
+void clua_refresh_free_bytes(lua_State *L, clua_runtime *rt);
 
 /* Copies `length` bytes of `text` into a C buffer of `size`, always NUL terminated. */
 void clua_copy_text(char *buffer, size_t size, const char *text, size_t length);

@@ -262,6 +262,7 @@ clua_runtime *clua_open(size_t memory_cap, int64_t instruction_budget, int64_t t
     rt->instruction_budget = instruction_budget;
     rt->time_limit_ns = time_limit_ns;
     rt->devices_ref = LUA_NOREF;
+    rt->device_tables_ref = LUA_NOREF;
     rt->loaded_modules_ref = LUA_NOREF;
     for (int i = 0; i < CLUA_HOOK_COUNT; i++) rt->hook_refs[i] = LUA_NOREF;
     rt->L = lua_newstate(capped_alloc, rt);
@@ -284,6 +285,7 @@ void clua_close(clua_runtime *rt) {
     free(rt->allocations);
     free(rt->string);
     free(rt->published_free);
+    free(rt->device_tables);
     free(rt);
 }
 

@@ -78,7 +78,7 @@ static int layout_call_body(lua_State *L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, rt->hook_refs[CLUA_HOOK_LAYOUT]);
     lua_pushvalue(L, 1);
     lua_rawgeti(L, LUA_REGISTRYINDEX, rt->devices_ref);
-    clua_refresh_free_bytes(L, rt, 4);
+    clua_refresh_free_bytes(L, rt);
     lua_call(L, 2, 1);
     clua_flatten_layout(L, rt, lua_gettop(L));
     return 0;

@@ -48,14 +48,43 @@ extension Fmap {
     }
 
     /// Sorts the ranges by device and offset; any overlap then shows between neighbours.
+    /// Runs on every layout, so the ranges are sorted in a temporary buffer, not in arrays.
     private func checkNoSelfOverlap() throws(FmapValidationError) {
-        let ranges = claimedRanges.enumerated().sorted {
-            ($0.element.device, $0.element.offset) < ($1.element.device, $1.element.offset)
+        let fault = withUnsafeTemporaryAllocation(of: (position: Int, range: SimpleExtent).self,
+                                                  capacity: rangeCount) { buffer -> FmapValidationError? in
+            var ranges = buffer
+            var count = 0
+            forEachRange { range in
+                ranges.initializeElement(at: count, to: (count, range))
+                count += 1
+            }
+            defer { ranges.deinitialize() }
+            ranges.sort { ($0.range.device, $0.range.offset) < ($1.range.device, $1.range.offset) }
+            for k in ranges.indices.dropFirst() {
+                let (previous, next) = (ranges[k - 1], ranges[k])
+                guard previous.range.device == next.range.device, next.range.offset < previous.range.end else { continue }
+                let (first, second) = previous.position < next.position ? (previous, next) : (next, previous)
+                return FmapValidationError(field: "extents",
+                                           reason: "range \(second.position) (\(second.range)) overlaps range \(first.position) of the same file")
+            }
+            return nil
         }
-        for (previous, next) in zip(ranges, ranges.dropFirst())
-        where previous.element.device == next.element.device && next.element.offset < previous.element.end {
-            let (first, second) = previous.offset < next.offset ? (previous, next) : (next, previous)
-            throw .init(field: "extents", reason: "range \(second.offset) (\(second.element)) overlaps range \(first.offset) of the same file")
+        if let fault { throw fault }
+    }
+
+    /// How many ranges the fmap claims: its simple extents or all its strips.
+    private var rangeCount: Int {
+        switch extents {
+        case .simple(let list): return list.count
+        case .interleaved(let list): return list.reduce(0) { $0 + $1.strips.count }
+        }
+    }
+
+    /// Calls `body` with each claimed range, in `claimedRanges` order.
+    private func forEachRange(_ body: (SimpleExtent) -> Void) {
+        switch extents {
+        case .simple(let list): list.forEach(body)
+        case .interleaved(let list): for extent in list { extent.strips.forEach(body) }
         }
     }
 }

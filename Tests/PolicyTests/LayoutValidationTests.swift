@@ -230,6 +230,21 @@ import Testing
         #expect(allocator.freeBytes(device: 0) == (1 << 30) - (2 << 20))
     }
 
+    @Test func theHostsDeviceTablesAreKnownByIdentityAndOtherTablesByTheirIndex() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices)
+              local second = devices[2]
+              second.index = 3           -- the host's table still stands for device 1
+              devices[2] = { index = 2 } -- a table of the script's own is read by its index
+              local a, b = alloc(second, file.size), alloc(devices[2], file.size)
+              assert(second.free == second.size - file.size, "free follows the host's table")
+              return { ext_type = "simple", extents = { a, b } }
+            end
+            """])
+        let fmap = try fixture.runtime().layout(for: FileFacts(path: "/f", size: 2 << 20), allocator: fixture.allocator())
+        #expect(fmap.claimedRanges.map(\.device) == [1, 2])
+    }
+
     @Test func allocOutsideLayoutIsRefused() throws {
         let fixture = try PolicyFixture(["policy.lua": """
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
