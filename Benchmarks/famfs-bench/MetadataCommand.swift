@@ -4,18 +4,22 @@ import Foundation
 /// create, stat, readdir and unlink of many empty files in one directory, single-threaded.
 /// In famfs a file that never got a size is not logged and can be removed, so this is the
 /// metadata cycle famfs-policyd and an ordinary file system can both run.
+///
+/// Several targets are measured round by round (each round runs every target once, in an
+/// order that rotates), so a ratio compares cycles run minutes, not phases, apart: on a
+/// shared VM the machine's speed drifts between the two.
 struct MetadataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metadata",
-        abstract: "create + stat + readdir + unlink of N empty files in a new directory.")
+        abstract: "create + stat + readdir + unlink of N empty files in a new directory, per target.")
 
     @OptionGroup var output: ResultsOptions
 
-    @Option(help: "Name of what is measured, the second part of each result key.")
-    var target: String
+    @Option(help: "Name of what is measured, the second part of each result key; repeat it with --dir for several targets.")
+    var target: [String]
 
-    @Option(help: ArgumentHelp("A directory to create (one per round, suffixed -1, -2, ...); they stay, empty (famfs cannot remove a logged directory).", valueName: "path"))
-    var dir: String
+    @Option(help: ArgumentHelp("The target's directory to create (one per round, suffixed -1, -2, ...); they stay, empty (famfs cannot remove a logged directory).", valueName: "path"))
+    var dir: [String]
 
     @Option(help: "Files.")
     var files = 10_000
@@ -23,15 +27,26 @@ struct MetadataCommand: ParsableCommand {
     @Option(help: "Rounds; each phase keeps its best round.")
     var rounds = 3
 
+    func validate() throws {
+        guard !target.isEmpty, target.count == dir.count else {
+            throw ValidationError("give one --dir per --target (\(target.count) targets, \(dir.count) directories)")
+        }
+    }
+
     func run() throws {
-        var best: [String: Double] = [:]
+        var best = [[String: Double]](repeating: [:], count: target.count)
         for round in 1...max(1, rounds) {
-            for (phase, rate) in try cycle(in: "\(dir)-\(round)") { best[phase] = max(best[phase] ?? 0, rate) }
+            for k in target.indices {
+                let t = (k + round - 1) % target.count
+                for (phase, rate) in try cycle(in: "\(dir[t])-\(round)") { best[t][phase] = max(best[t][phase] ?? 0, rate) }
+            }
         }
-        for phase in ["create", "stat", "readdir", "unlink"] {
-            try output.record("meta.\(target).\(phase)", best[phase]!, "ops/s")
+        for (t, name) in target.enumerated() {
+            for phase in ["create", "stat", "readdir", "unlink"] {
+                try output.record("meta.\(name).\(phase)", best[t][phase]!, "ops/s")
+            }
+            try output.record("meta.\(name).cycle", best[t]["cycle"]!, "files/s")
         }
-        try output.record("meta.\(target).cycle", best["cycle"]!, "files/s")
     }
 
     /// One create, stat, readdir, unlink cycle in a new directory: each phase's rate, and the whole cycle's.

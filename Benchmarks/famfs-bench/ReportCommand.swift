@@ -78,7 +78,9 @@ struct Report {
                         "\($0) \(number(values["io.\($0).read.buffered.1m.1t"])) MB/s"
                     }.joined(separator: ", ") + ".",
                   "", "## Metadata (one thread, \(count("meta.files")) empty files in one directory)", "",
-                  "This part alone: `scripts/bench metadata` (prints this section and the metadata target rows).", "",
+                  "This part alone: `scripts/bench metadata` (prints this section and the metadata target rows). "
+                    + "The three servers are mounted together and each round runs one cycle on each in turn, so a ratio "
+                    + "compares cycles run seconds apart; each phase keeps its best round.", "",
                   "| phase | famfs-policyd | passthrough_ll | ratio | passthrough_ll -o default_permissions | ratio |",
                   "| --- | ---: | ---: | ---: | ---: | ---: |"]
         for phase in ["create", "stat", "readdir", "unlink", "cycle"] {
