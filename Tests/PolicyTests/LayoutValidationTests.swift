@@ -127,13 +127,26 @@ import Testing
         #expect(allocator.freeBytes(device: 0) == (1 << 30) - (2 << 20))
     }
 
-    @Test func allocStripsDealsTheChunksRoundRobinOverTheDevices() throws {
-        let fixture = try PolicyFixture(["policy.lua": """
+    /// `deal(devices, nchunks, chunk_size)` returning the fmap, through each strip allocator.
+    static let dealers = [
+        "alloc_strips": """
+            local function deal(list, nchunks, chunk)
+              local strips = alloc_strips(list, nchunks, chunk)
+              return { ext_type = "interleaved", extents = { { chunk_size = chunk, nbytes = nchunks * chunk, strips = strips } } }
+            end
+            """,
+        "alloc_interleaved": "local deal = alloc_interleaved",
+    ]
+
+    @Test(arguments: ["alloc_strips", "alloc_interleaved"])
+    func stripAllocationDealsTheChunksRoundRobinOverTheDevices(function: String) throws {
+        let fixture = try PolicyFixture(["policy.lua": Self.dealers[function]! + """
+
             function layout(file, devices)
               local before = devices[3].free
-              local strips = alloc_strips({ devices[3], 0, devices[2] }, file.size // 2097152, 2097152)
-              assert(devices[3].free == before - strips[1].length, "free follows alloc_strips")
-              return { ext_type = "interleaved", extents = { { chunk_size = 2097152, nbytes = file.size, strips = strips } } }
+              local fmap = deal({ devices[3], 0, devices[2] }, file.size // 2097152, 2097152)
+              assert(devices[3].free == before - fmap.extents[1].strips[1].length, "free follows the allocation")
+              return fmap
             end
             """])
         let runtime = try fixture.runtime()
@@ -150,29 +163,31 @@ import Testing
         #expect(extents[0].strips.map(\.device) == [2, 0])
     }
 
-    @Test func allocStripsFailsLikeAllocAndReleasesWhatItAllocated() throws {
-        try expectHostileLayout("    alloc_strips({}, 1, 2097152) --here", kind: .runtime,
-                                contains: "alloc_strips: the device list is empty", lineMarker: "--here")
-        try expectHostileLayout("    alloc_strips({ 0, \"x\" }, 2, 2097152) --here", kind: .runtime,
-                                contains: "alloc_strips: device must be an index or a device table, got string", lineMarker: "--here")
-        try expectHostileLayout("    alloc_strips({ 0 }, 0, 2097152) --here", kind: .runtime,
-                                contains: "alloc_strips: nchunks and chunk_size must be positive", lineMarker: "--here")
-        try expectHostileLayout("    alloc_strips({ 0, 9 }, 2, 2097152) --here", kind: .runtime,
+    @Test(arguments: ["alloc_strips", "alloc_interleaved"])
+    func stripAllocationFailsLikeAllocAndReleasesWhatItAllocated(function: String) throws {
+        try expectHostileLayout("    \(function)({}, 1, 2097152) --here", kind: .runtime,
+                                contains: "\(function): the device list is empty", lineMarker: "--here")
+        try expectHostileLayout("    \(function)({ 0, \"x\" }, 2, 2097152) --here", kind: .runtime,
+                                contains: "\(function): device must be an index or a device table, got string", lineMarker: "--here")
+        try expectHostileLayout("    \(function)({ 0 }, 0, 2097152) --here", kind: .runtime,
+                                contains: "\(function): nchunks and chunk_size must be positive", lineMarker: "--here")
+        try expectHostileLayout("    \(function)({ 0 }, 1, \"2M\") --here", kind: .runtime,
+                                contains: "\(function): chunk_size must be an integer, got string", lineMarker: "--here")
+        try expectHostileLayout("    \(function)({ 0, 9 }, 2, 2097152) --here", kind: .runtime,
                                 contains: "alloc: device index 9 is out of range", lineMarker: "--here")
         // Device 0's strip is allocated, device 1 is full: ENOSPC, and device 0's strip is released.
-        let error = try expectHostileLayout("    alloc(1, 1 << 30)\n    alloc_strips({ 0, 1 }, 2, 2097152) --here",
+        let error = try expectHostileLayout("    alloc(1, 1 << 30)\n    \(function)({ 0, 1 }, 2, 2097152) --here",
                                             kind: .allocation, contains: "alloc: no contiguous free run", lineMarker: "--here")
         #expect(error?.errno == 28)
     }
 
-    @Test func allocInterleavedReturnsTheFmapOfThoseStrips() throws {
+    @Test func anFmapOfAllocInterleavedReadsAsItsTableForm() throws {
         let fixture = try PolicyFixture(["policy.lua": """
             function layout(file, devices)
-              local before = devices[3].free
-              local fmap = alloc_interleaved({ devices[3], 0, devices[2] }, file.size // 2097152, 2097152)
+              local fmap = alloc_interleaved({ 1, 0 }, 3, 2097152)
               local extent = fmap.extents[1]
-              assert(fmap.ext_type == "interleaved" and extent.nstrips == #extent.strips, "reads as the table form")
-              assert(devices[3].free == before - extent.strips[1].length, "free follows alloc_interleaved")
+              assert(fmap.ext_type == "interleaved" and extent.nstrips == 2 and #extent.strips == 2, "reads as the table form")
+              assert(extent.nbytes == 3 * 2097152 and extent.strips[1].dev == 1 and extent.strips[1].length == 2 * 2097152)
               local fields = 0
               for key in pairs(fmap) do fields = fields + 1 end
               assert(fields == 2, "pairs sees ext_type and extents")
@@ -180,27 +195,8 @@ import Testing
               return fmap
             end
             """])
-        let runtime = try fixture.runtime()
-        let allocator = fixture.allocator()
-        // The same 7 chunks over three devices as alloc_strips deals them.
-        let seven = try runtime.layout(for: FileFacts(path: "/seven", size: 14 << 20), allocator: allocator)
-        #expect(seven.extents == .interleaved([InterleavedExtent(chunkSize: 2 << 20, byteCount: 14 << 20, strips: [
-            SimpleExtent(device: 2, offset: 0, length: 6 << 20), SimpleExtent(device: 0, offset: 0, length: 4 << 20),
-            SimpleExtent(device: 1, offset: 0, length: 4 << 20),
-        ])]))
-        #expect(allocator.freeBytes(device: 2) == (1 << 30) - (6 << 20))
-    }
-
-    @Test func allocInterleavedFailsLikeAllocStrips() throws {
-        try expectHostileLayout("    alloc_interleaved({}, 1, 2097152) --here", kind: .runtime,
-                                contains: "alloc_interleaved: the device list is empty", lineMarker: "--here")
-        try expectHostileLayout("    alloc_interleaved({ 0 }, 1, \"2M\") --here", kind: .runtime,
-                                contains: "alloc_interleaved: chunk_size must be an integer, got string", lineMarker: "--here")
-        try expectHostileLayout("    alloc_interleaved({ 0, 9 }, 2, 2097152) --here", kind: .runtime,
-                                contains: "alloc: device index 9 is out of range", lineMarker: "--here")
-        let error = try expectHostileLayout("    alloc(1, 1 << 30)\n    alloc_interleaved({ 0, 1 }, 2, 2097152) --here",
-                                            kind: .allocation, contains: "alloc: no contiguous free run", lineMarker: "--here")
-        #expect(error?.errno == 28)
+        let fmap = try fixture.runtime().layout(for: FileFacts(path: "/f", size: 6 << 20), allocator: fixture.allocator())
+        #expect(fmap.claimedRanges.map(\.device) == [1, 0])
     }
 
     @Test func anFmapOfAllocInterleavedCannotBeChanged() throws {
