@@ -285,6 +285,9 @@ static int call_body(lua_State *L) {
         const char *path = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &length) : NULL;
         if (path == NULL || length == 0)
             raise_status(L, CLUA_BAD_RETURN, "", "resolve_device must return a device path, got %s", luaL_typename(L, 1));
+        if (length > CLUA_MAX_DEVICE_PATH)
+            raise_status(L, CLUA_BAD_RETURN, "", "resolve_device returned a path of %I bytes; the kernel takes at most %d",
+                         (lua_Integer)length, CLUA_MAX_DEVICE_PATH);
         clua_set_result_string(L, rt, path, length);
         break;
     }

@@ -112,6 +112,17 @@ import Testing
                 "\(report.devices[0].error ?? "no error")")
     }
 
+    @Test func aDevicePathTooLongForTheKernelIsAResolveDeviceError() throws {
+        let policy = try writePolicy("""
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
+            function resolve_device(index) return "/dev/" .. string.rep("d", 250 + index) end
+            """)
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: EvalInput(devices: evalDevices(2, size: 1 << 30)))
+        #expect(!report.valid)
+        #expect(report.devices[0].kernelPath?.utf8.count == 255)
+        #expect(report.devices[1].error == "policy.lua:2: resolve_device: resolve_device returned a path of 256 bytes; the kernel takes at most 255")
+    }
+
     @Test func thePolicySeesEachDevicesNumaNode() throws {
         let policy = try writePolicy("""
             function layout(file, devices)
