@@ -82,7 +82,7 @@ function alloc_strips(devices, nchunks, chunk_size) end
 
 --- Allocates as alloc_strips does and returns the fmap of one interleaved extent over those
 --- strips (nbytes = nchunks * chunk_size), ready to return from layout. Reads like the table
---- form but cannot be changed. Only inside layout; raises like alloc.
+--- form but cannot be changed (the tables read from it are a copy). Only inside layout; raises like alloc.
 ---@param devices (integer|Device)[]  0-based indices or device tables
 ---@param nchunks integer
 ---@param chunk_size integer
