@@ -128,6 +128,9 @@ static void flatten_range(lua_State *L, clua_runtime *rt, int range, field_ref a
 
 /* Flattens an fmap alloc_interleaved made: one interleaved extent. */
 static void flatten_built(lua_State *L, clua_runtime *rt, const clua_built_fmap *fmap) {
+    if (fmap->nstrips > CLUA_MAX_RETURNED_EXTENTS)
+        raise_status(L, CLUA_BAD_RETURN, "extents[0].strips", "%I entries; at most %d are read", fmap->nstrips,
+                     CLUA_MAX_RETURNED_EXTENTS);
     const int64_t head[] = {CLUA_EXT_INTERLEAVED, 1, fmap->nstrips, fmap->chunk_size, fmap->nbytes};
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) clua_push_result_integer(L, rt, head[i]);
     for (lua_Integer s = 0; s < fmap->nstrips; s++) {
@@ -414,13 +417,13 @@ static int devices_body(lua_State *L) {
 }
 
 clua_status clua_set_devices(clua_runtime *rt, const clua_device *devices, int count) {
+    rt->device_count = 0; /* until the buffers and tables for `count` exist */
     int64_t *published = realloc(rt->published_free, (size_t)(count > 0 ? count : 1) * sizeof *published);
     if (published == NULL) return CLUA_MEMORY;
     rt->published_free = published;
     const void **tables = realloc(rt->device_tables, (size_t)(count > 0 ? count : 1) * sizeof *tables);
     if (tables == NULL) return CLUA_MEMORY;
     rt->device_tables = tables;
-    rt->device_count = 0; /* until the tables exist */
     for (int i = 0; i < count; i++) published[i] = devices[i].free_bytes;
     device_request request = {devices, count};
     clua_status status = clua_protected(rt, devices_body, &request);

@@ -66,6 +66,7 @@ static int built_fmap_newindex(lua_State *L) {
 
 /* The iterator pairs(fmap) returns: `next` over the table form. */
 static int table_form_next(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE); /* a script may call it with anything */
     lua_settop(L, 2);
     if (lua_next(L, 1)) return 2;
     lua_pushnil(L);

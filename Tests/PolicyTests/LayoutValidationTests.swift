@@ -204,6 +204,18 @@ import Testing
                                 kind: .runtime, contains: "an fmap made by alloc_interleaved cannot be changed", lineMarker: "--here")
         try expectHostileLayout("    setmetatable(alloc_interleaved({ 0 }, 1, 2097152), {}) --here",
                                 kind: .runtime, contains: "table expected, got famfs.fmap", lineMarker: "--here")
+        // The iterator pairs hands out is a host function: called on anything else, it refuses.
+        try expectHostileLayout("    local step = pairs(alloc_interleaved({ 0 }, 1, 2097152))\n    step(1) --here",
+                                kind: .runtime, contains: "table expected, got number", lineMarker: "--here")
+    }
+
+    @Test func anFmapOfAllocInterleavedIsReadNoFurtherThanATable() throws {
+        let hostile = """
+            local list = {}
+            for i = 1, 1025 do list[i] = (i - 1) % 4 end
+            return alloc_interleaved(list, 1025, 2097152)
+        """
+        try expectHostileLayout(hostile, kind: .badReturn, contains: "extents[0].strips: 1025 entries; at most 1024 are read")
     }
 
     @Test func anFmapOfAllocInterleavedHoldsOnlyForTheCallThatMadeIt() throws {
