@@ -55,6 +55,7 @@ public final class Daemon: Sendable {
     let mount: FuseMount
     let server: FuseServer
     let logger: Logger
+    let signals = SignalRelay([SIGINT, SIGTERM, SIGHUP])
 
     public struct StartError: Error, CustomStringConvertible {
         public var description: String
@@ -86,6 +87,7 @@ public final class Daemon: Sendable {
         } else {
             logger.info("serving \(devices) at \(configuration.mountpoint) with policy \(configuration.policyPath ?? "")")
         }
+        Failpoint.reach("mounted", logger: logger)
     }
 
     /// Policy, staging, server and mount, once the image is open.
@@ -135,8 +137,8 @@ public final class Daemon: Sendable {
     /// Serves until the file system is unmounted (or the connection's peer hangs up). A
     /// follower polls the log meanwhile; a leader releases its lease on the way out.
     public func run() throws {
-        let signals = installSignalHandlers()
-        defer { signals.forEach { $0.cancel() } }
+        signals.deliver(to: { [self] in handle($0) })
+        defer { signals.cancel() }
         following?.start()
         defer {
             following?.stop()
@@ -157,25 +159,14 @@ public final class Daemon: Sendable {
         mount.unmount()
     }
 
-    private func installSignalHandlers() -> [any DispatchSourceSignal] {
-        let queue = DispatchQueue(label: "famfs-policyd.signals")
-        var sources: [any DispatchSourceSignal] = []
-        for (signalNumber, action) in [(SIGINT, "stop"), (SIGTERM, "stop"), (SIGHUP, "reload")] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
-            source.setEventHandler { [self] in
-                if action == "reload" {
-                    guard let policy else { return logger.info("SIGHUP: no policy to reload") }
-                    logger.info("SIGHUP: reloading \(policy.path)")
-                    policy.reload()
-                } else {
-                    logger.info("signal \(signalNumber): unmounting \(configuration.mountpoint)")
-                    stop()
-                }
-            }
-            source.resume()
-            sources.append(source)
+    /// SIGINT and SIGTERM stop; SIGHUP reloads the policy.
+    private func handle(_ signalNumber: Int32) {
+        guard signalNumber == SIGHUP else {
+            logger.info("signal \(signalNumber): unmounting \(configuration.mountpoint)")
+            return stop()
         }
-        return sources
+        guard let policy else { return logger.info("SIGHUP: no policy to reload") }
+        logger.info("SIGHUP: reloading \(policy.path)")
+        policy.reload()
     }
 }

@@ -63,6 +63,27 @@ struct DaemonProcessTests {
         #expect(xattr("\(daemon.mountpoint)/moved.bin", "user.famfs.fmap")?.contains(#""dev":1"#) == true)
     }
 
+    @Test("a SIGHUP or SIGTERM sent once the mount shows up, before the daemon serves, is acted on then rather than killing it or being lost")
+    func signalsBeforeServing() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.start(policy: "\(repositoryRoot)/policies/stripe.lua", environment: ["FAMFS_POLICYD_FAILPOINT": "mounted:1"])
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("failpoint mounted reached") })
+        daemon.send(SIGHUP)
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("reloaded (generation 1)") }, "\(daemon.log)")
+        try writeFile("\(daemon.mountpoint)/served.bin", size: 2 << 20, data: [1])
+        #expect(xattr("\(daemon.mountpoint)/served.bin", "user.famfs.mode") == "dax")
+
+
+        let stopped = try DaemonProcess()
+        defer { stopped.stop() }
+        try stopped.start(policy: "\(repositoryRoot)/policies/stripe.lua", environment: ["FAMFS_POLICYD_FAILPOINT": "mounted:1"])
+        #expect(waitUntil(timeout: 10) { stopped.log.contains("failpoint mounted reached") })
+        stopped.send(SIGTERM)
+        #expect(stopped.waitForExit() == 0, "\(stopped.log)")
+        #expect(!stopped.isMounted)
+    }
+
     @Test("a daemon killed in the middle of a commit leaves the file whole, staged or committed",
           arguments: [("commit-reserved", "passthrough"), ("commit-copying", "passthrough"),
                       ("commit-copied", "passthrough"), ("commit-logged", "dax")])
