@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,18 +11,32 @@ import Darwin
 /// A module name is dot-separated segments of letters, digits, `_` and `-`
 /// (`lib.famfs` → `lib/famfs.lua`). Absolute names and `..` are refused by name, and a
 /// file whose real path (symlinks resolved) leaves the folder is refused by path.
-struct PolicyModuleResolver {
+///
+/// A name's first answer is kept, so every state of one `PolicyScript` sees the same module.
+final class PolicyModuleResolver: Sendable {
     /// The policy folder with symlinks resolved.
     let folder: String
+    private let answers = Mutex<[String: Result<Module, ModuleError>]>([:])
 
     init(folder: String) { self.folder = folder }
 
-    struct Module {
+    struct Module: Sendable {
         var chunkName: String
         var text: [UInt8]
     }
 
+    /// The module `name`, as it was the first time it was asked for.
     func load(_ name: String) throws(ModuleError) -> Module {
+        if let answer = answers.withLock({ $0[name] }) { return try answer.get() }
+        let answer = Result { () throws(ModuleError) in try find(name) }
+        return try answers.withLock { answers in
+            if let first = answers[name] { return first }
+            answers[name] = answer
+            return answer
+        }.get()
+    }
+
+    private func find(_ name: String) throws(ModuleError) -> Module {
         if name.hasPrefix("/") { throw .refused("module '\(name)': absolute names are not allowed") }
         if name.contains("..") { throw .refused("module '\(name)': '..' is not allowed; modules live under the policy folder") }
         let segments = name.split(separator: ".", omittingEmptySubsequences: false)
@@ -70,7 +86,7 @@ struct PolicyModuleResolver {
     }
 }
 
-struct ModuleError: Error {
+struct ModuleError: Error, Sendable {
     var message: String
     static func refused(_ message: String) -> ModuleError { ModuleError(message: message) }
 }

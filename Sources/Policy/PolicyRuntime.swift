@@ -27,30 +27,32 @@ public final class PolicyRuntime {
     /// Holds the caller's state during `layout(for:allocation:)`; empty otherwise.
     private let stateAllocator = AllocationStateAllocator(state: AllocationState(devices: []))
 
-    /// Loads `policyPath` into a fresh state: publishes `devices` (with their current free
+    /// Reads `policyPath` and loads it; see `init(script:devices:...)`.
+    public convenience init(policyPath: String, devices: [DeviceFacts], config: [String: String] = [:],
+                            limits: PolicyLimits = PolicyLimits(), fmapLimits: FmapLimits = .kernel,
+                            allocator: (any PolicyAllocator)? = nil,
+                            logger: Logger = Logger(label: "famfs.policy")) throws(PolicyError) {
+        try self.init(script: PolicyScript(path: policyPath), devices: devices, config: config, limits: limits,
+                      fmapLimits: fmapLimits, allocator: allocator, logger: logger)
+    }
+
+    /// Loads `script` into a fresh state: publishes `devices` (with their current free
     /// space from `allocator`, or their full size) and `config`, runs the file's top-level
     /// code under the limits, and checks that it defines `layout`. `devices[i].index` must be `i`.
-    public init(policyPath: String, devices: [DeviceFacts], config: [String: String] = [:],
+    public init(script: PolicyScript, devices: [DeviceFacts], config: [String: String] = [:],
                 limits: PolicyLimits = PolicyLimits(), fmapLimits: FmapLimits = .kernel,
                 allocator: (any PolicyAllocator)? = nil,
                 logger: Logger = Logger(label: "famfs.policy")) throws(PolicyError) {
         precondition(devices.indices.allSatisfy { Int(devices[$0].index) == $0 }, "devices must be listed in index order from 0")
-        self.policyPath = policyPath
+        policyPath = script.path
         self.devices = devices
         self.fmapLimits = fmapLimits
-        let name = policyPath.split(separator: "/").last.map(String.init) ?? policyPath
-        guard let realFile = PolicyModuleResolver.realPath(policyPath),
-              let text = PolicyModuleResolver.readRegularFile(realFile) else {
-            throw PolicyError(kind: .unreadable, file: name, line: nil, hook: .load,
-                              message: "cannot read the policy file \(policyPath)")
-        }
-        let folder = String(realFile[..<(realFile.lastIndex(of: "/") ?? realFile.startIndex)])
         var policyLogger = logger
-        policyLogger[metadataKey: "policy"] = "\(name)"
-        host = PolicyHost(logger: policyLogger, modules: PolicyModuleResolver(folder: folder), devices: devices)
-        source = (text, config, limits)
+        policyLogger[metadataKey: "policy"] = "\(script.name)"
+        host = PolicyHost(logger: policyLogger, modules: script.modules, devices: devices)
+        source = (script.text, config, limits)
         freeBytes = devices.map { Int64(clamping: allocator?.freeBytes(device: $0.index) ?? $0.size) }
-        lua = try Self.loadedState(source, host: host, policyName: name, devices: devices, freeBytes: freeBytes)
+        lua = try Self.loadedState(source, host: host, policyName: script.name, devices: devices, freeBytes: freeBytes)
     }
 
     private static func loadedState(_ source: (text: [UInt8], config: [String: String], limits: PolicyLimits),

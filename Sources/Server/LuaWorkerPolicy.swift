@@ -5,18 +5,20 @@ import Policy
 import Synchronization
 import SystemPackage
 
-/// The policy file every worker runs, and its reloads.
+/// The policy every worker runs, and its reloads.
 ///
-/// Each worker holds its own Lua state (`LuaWorkerPolicy`); a reload is validated on a fresh
-/// state first and only then published, and workers pick it up on their next call.
+/// The policy is read once per generation (`PolicyScript`), so every worker runs the code
+/// that was validated, whatever the file says by the time a worker loads it. Each worker
+/// holds its own Lua state (`LuaWorkerPolicy`); a reload is validated on a fresh state first
+/// and only then published, and workers pick it up on their next call.
 public final class PolicySource: Sendable {
     public let path: String
     let devices: [DeviceFacts]
     let config: [String: String]
     let limits: PolicyLimits
     let logger: Logger
-    /// Bumped by every successful reload.
-    let generation = Mutex(0)
+    /// The script in force, and how many reloads have succeeded.
+    let current: Mutex<(generation: Int, script: PolicyScript)>
 
     /// Loads `path` once to prove it works; throws the policy's error otherwise.
     public init(path: String, devices: [DeviceFacts], config: [String: String] = [:],
@@ -26,26 +28,30 @@ public final class PolicySource: Sendable {
         self.config = config
         self.limits = limits
         self.logger = logger
-        _ = try makeRuntime()
+        let script = try PolicyScript(path: path)
+        current = Mutex((0, script))
+        _ = try makeRuntime(script)
     }
 
-    func makeRuntime() throws(PolicyError) -> PolicyRuntime {
-        try PolicyRuntime(policyPath: path, devices: devices, config: config, limits: limits, logger: logger)
+    func makeRuntime(_ script: PolicyScript) throws(PolicyError) -> PolicyRuntime {
+        try PolicyRuntime(script: script, devices: devices, config: config, limits: limits, logger: logger)
     }
 
-    /// Checks the file as it is now; publishes it only if it loads. A broken policy is
+    /// Reads the file as it is now; publishes it only if it loads. A broken policy is
     /// refused with its error logged, and the workers keep the one they have.
     @discardableResult
     public func reload() -> Bool {
+        let script: PolicyScript
         do {
-            _ = try makeRuntime()
+            script = try PolicyScript(path: path)
+            _ = try makeRuntime(script)
         } catch {
             logger.error("policy reload refused, keeping the current policy: \(error)")
             return false
         }
-        let now = generation.withLock { value -> Int in
-            value += 1
-            return value
+        let now = current.withLock { current -> Int in
+            current = (current.generation + 1, script)
+            return current.generation
         }
         logger.info("policy \(path) reloaded (generation \(now))")
         return true
@@ -65,17 +71,18 @@ final class LuaWorkerPolicy: WorkerPolicy {
 
     init(source: PolicySource) throws(PolicyError) {
         self.source = source
-        generation = source.generation.withLock { $0 }
-        runtime = try source.makeRuntime()
+        let current = source.current.withLock { $0 }
+        generation = current.generation
+        runtime = try source.makeRuntime(current.script)
     }
 
     /// Rebuilds the Lua state after a reload; keeps the old one if the new fails to load.
     private func refresh() {
-        let current = source.generation.withLock { $0 }
-        guard current != generation else { return }
-        generation = current
+        let current = source.current.withLock { $0 }
+        guard current.generation != generation else { return }
+        generation = current.generation
         do {
-            runtime = try source.makeRuntime()
+            runtime = try source.makeRuntime(current.script)
         } catch {
             source.logger.error("worker keeps its previous policy: \(error)")
         }

@@ -54,7 +54,7 @@ struct DaemonProcessTests {
         daemon.send(SIGHUP)
         #expect(waitUntil(timeout: 5) { daemon.log.contains("policy reload refused") })
         try writeFile("\(daemon.mountpoint)/kept.bin", size: 2 << 20, data: [1])
-        #expect(xattr("\(daemon.mountpoint)/kept.bin", "user.famfs.fmap")?.contains(#""dev":0"#) == true)
+        #expect(xattr("\(daemon.mountpoint)/kept.bin", "user.famfs.fmap")?.contains(#""dev":0"#) == true, "\(daemon.log) mode=\(xattr("\(daemon.mountpoint)/kept.bin", "user.famfs.mode") ?? "nil") running=\(daemon.isMounted)")
 
         try oneDevice.replacingOccurrences(of: "alloc(0,", with: "alloc(1,").write(toFile: policy, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)

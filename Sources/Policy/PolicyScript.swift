@@ -1,0 +1,26 @@
+import Synchronization
+
+/// A policy as read once from disk: the file's text, and the modules it `require`s as each
+/// was first read. Every Lua state loaded from one script runs the same code, however the
+/// files change afterwards; reading the files again means making a new script.
+public final class PolicyScript: Sendable {
+    /// The policy file as given.
+    public let path: String
+    /// The file's name, as errors and logs name the policy.
+    public let name: String
+    let text: [UInt8]
+    let modules: PolicyModuleResolver
+
+    /// Reads `path`; throws `.unreadable` naming it if it is not a readable regular file.
+    public init(path: String) throws(PolicyError) {
+        self.path = path
+        name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let realFile = PolicyModuleResolver.realPath(path),
+              let text = PolicyModuleResolver.readRegularFile(realFile) else {
+            throw PolicyError(kind: .unreadable, file: name, line: nil, hook: .load,
+                              message: "cannot read the policy file \(path)")
+        }
+        self.text = text
+        modules = PolicyModuleResolver(folder: String(realFile[..<(realFile.lastIndex(of: "/") ?? realFile.startIndex)]))
+    }
+}
