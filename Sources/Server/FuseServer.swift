@@ -27,8 +27,17 @@ public final class FuseServer: Sendable {
         public var description: String
     }
 
-    /// Serves `channel` until the connection closes (unmount, or the peer hangs up).
+    /// Serves `channel` until the connection closes (unmount, or the peer hangs up). Every
+    /// worker's policy is made first: one that cannot load fails the whole serve, before INIT
+    /// is answered, rather than leaving fewer workers.
     public func serve(_ channel: FuseChannel) throws {
+        let policies = try (0..<workerCount).map { number in
+            do {
+                return PolicyHandoff(try makePolicy())
+            } catch {
+                throw ServeError(description: "worker \(number) could not load the policy: \(error)")
+            }
+        }
         guard try negotiate(on: channel) else { return }
         // The kernel sends famfs's messages with the opcodes of the generation it is.
         var negotiated = codec
@@ -40,14 +49,15 @@ public final class FuseServer: Sendable {
         for worker in channels.indices.dropFirst() {
             finished.enter()
             let workerChannel = channels[worker]
+            let policy = policies[worker]
             let thread = Thread { [self] in
-                runWorker(on: workerChannel, number: worker, codec: codec)
+                runWorker(on: workerChannel, number: worker, codec: codec, layout: policy.policy)
                 finished.leave()
             }
             thread.name = "famfs-worker-\(worker)"
             thread.start()
         }
-        runWorker(on: channel, number: 0, codec: codec)
+        runWorker(on: channel, number: 0, codec: codec, layout: policies[0].policy)
         finished.wait()
     }
 
@@ -126,14 +136,7 @@ public final class FuseServer: Sendable {
         return profile
     }
 
-    private func runWorker(on channel: FuseChannel, number: Int, codec: RequestCodec) {
-        let layout: any WorkerPolicy
-        do {
-            layout = try makePolicy()
-        } catch {
-            logger.critical("worker \(number) could not load the policy: \(error)")
-            return
-        }
+    private func runWorker(on channel: FuseChannel, number: Int, codec: RequestCodec, layout: any WorkerPolicy) {
         var buffer = [UInt8](repeating: 0, count: negotiation.requestBufferSize)
         while true {
             let outcome: FuseChannel.ReceiveOutcome
@@ -173,4 +176,10 @@ public final class FuseServer: Sendable {
             logger.error("sending a reply failed: \(error)")
         }
     }
+}
+
+/// A worker's policy on its way to the thread that is from then on its only user.
+private final class PolicyHandoff: @unchecked Sendable {
+    let policy: any WorkerPolicy
+    init(_ policy: any WorkerPolicy) { self.policy = policy }
 }
