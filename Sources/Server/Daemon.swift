@@ -135,7 +135,8 @@ public final class Daemon: Sendable {
     }
 
     /// Serves until the file system is unmounted (or the connection's peer hangs up). A
-    /// follower polls the log meanwhile; a leader releases its lease on the way out.
+    /// follower polls the log meanwhile; a leader releases its lease on the way out. A serve
+    /// that fails (INIT refused, a worker's policy would not load) unmounts and throws.
     public func run() throws {
         signals.deliver(to: { [self] in handle($0) })
         defer { signals.cancel() }
@@ -145,7 +146,12 @@ public final class Daemon: Sendable {
             heartbeat?.stop()
             lease?.release()
         }
-        try server.serve(mount.channel)
+        do {
+            try server.serve(mount.channel)
+        } catch {
+            mount.unmount()
+            throw error
+        }
         mount.unmount()
         logger.info("\(configuration.mountpoint) unmounted; exiting")
     }

@@ -115,6 +115,11 @@ struct FamfsPolicyd: ParsableCommand {
             throw ExitCode.failure
         }
         Detach.reportReady()
-        try daemon.run()
+        do {
+            try daemon.run()
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
     }
 }
