@@ -12,11 +12,13 @@ import Darwin
 /// (`lib.famfs` → `lib/famfs.lua`). Absolute names and `..` are refused by name, and a
 /// file whose real path (symlinks resolved) leaves the folder is refused by path.
 ///
-/// A name's first answer is kept, so every state of one `PolicyScript` sees the same module.
+/// A module's text is kept once read, so every state of one `PolicyScript` that requires it
+/// runs the same code. Only modules found are kept (a folder holds finitely many), so a
+/// policy asking for ever new missing names cannot grow the daemon's memory.
 final class PolicyModuleResolver: Sendable {
     /// The policy folder with symlinks resolved.
     let folder: String
-    private let answers = Mutex<[String: Result<Module, ModuleError>]>([:])
+    private let found = Mutex<[String: Module]>([:])
 
     init(folder: String) { self.folder = folder }
 
@@ -25,15 +27,15 @@ final class PolicyModuleResolver: Sendable {
         var text: [UInt8]
     }
 
-    /// The module `name`, as it was the first time it was asked for.
+    /// The module `name`, as it was the first time it was found.
     func load(_ name: String) throws(ModuleError) -> Module {
-        if let answer = answers.withLock({ $0[name] }) { return try answer.get() }
-        let answer = Result { () throws(ModuleError) in try find(name) }
-        return try answers.withLock { answers in
-            if let first = answers[name] { return first }
-            answers[name] = answer
-            return answer
-        }.get()
+        if let module = found.withLock({ $0[name] }) { return module }
+        let module = try find(name)
+        return found.withLock { found in
+            if let first = found[name] { return first }
+            found[name] = module
+            return module
+        }
     }
 
     private func find(_ name: String) throws(ModuleError) -> Module {

@@ -1,8 +1,10 @@
 import Synchronization
 
-/// A policy as read once from disk: the file's text, and the modules it `require`s as each
-/// was first read. Every Lua state loaded from one script runs the same code, however the
-/// files change afterwards; reading the files again means making a new script.
+/// A policy as read once from disk: the file's text, and each module it `require`s as that
+/// module was first read. Every Lua state loaded from one script runs the same policy file
+/// and the same modules once they have been required, whatever the files say later (a
+/// module first required inside a hook is read then); reading the files again means making
+/// a new script.
 public final class PolicyScript: Sendable {
     /// The policy file as given.
     public let path: String

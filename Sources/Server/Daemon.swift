@@ -54,6 +54,7 @@ public final class Daemon: Sendable {
     let following: LogFollowing?
     let mount: FuseMount
     let server: FuseServer
+    let workerPolicies: FuseServer.WorkerPolicies
     let logger: Logger
     let signals = SignalRelay([SIGINT, SIGTERM, SIGHUP])
 
@@ -71,7 +72,8 @@ public final class Daemon: Sendable {
         (image, lease) = try Self.openImage(configuration, logger: logger)
         heartbeat = lease.map { LeaseHeartbeat(lease: $0, logger: logger) }
         heartbeat?.start()
-        let serving: (policy: PolicySource?, fileSystem: FileSystem, server: FuseServer, mount: FuseMount)
+        let serving: (policy: PolicySource?, fileSystem: FileSystem, server: FuseServer,
+                      workerPolicies: FuseServer.WorkerPolicies, mount: FuseMount)
         do {
             serving = try Self.prepareServing(configuration, image: image, logger: logger)
         } catch {
@@ -79,7 +81,7 @@ public final class Daemon: Sendable {
             lease?.release()
             throw error
         }
-        (policy, server, mount) = (serving.policy, serving.server, serving.mount)
+        (policy, server, workerPolicies, mount) = (serving.policy, serving.server, serving.workerPolicies, serving.mount)
         following = configuration.follower ? LogFollowing(fileSystem: serving.fileSystem, interval: configuration.pollInterval) : nil
         let devices = configuration.devices.joined(separator: ", ")
         if configuration.follower {
@@ -90,9 +92,10 @@ public final class Daemon: Sendable {
         Failpoint.reach("mounted", logger: logger)
     }
 
-    /// Policy, staging, server and mount, once the image is open.
+    /// Policy, staging, server, each worker's policy and the mount, once the image is open.
     private static func prepareServing(_ configuration: DaemonConfiguration, image: FamfsImage, logger: Logger)
-        throws(StartError) -> (policy: PolicySource?, fileSystem: FileSystem, server: FuseServer, mount: FuseMount) {
+        throws(StartError) -> (policy: PolicySource?, fileSystem: FileSystem, server: FuseServer,
+                               workerPolicies: FuseServer.WorkerPolicies, mount: FuseMount) {
         // A devdax device's NUMA node comes from libdaxctl. Allocations stay in famfs's 2 MiB
         // units whatever the device's own alignment, as famfs's allocator keeps them.
         let devices = image.devices.enumerated().map { index, device in
@@ -122,13 +125,19 @@ public final class Daemon: Sendable {
         let server = FuseServer(fileSystem: fileSystem,
                                 makePolicy: { try source.map { try $0.makeWorker() } ?? ReadOnlyWorkerPolicy() },
                                 negotiation: negotiation, workerCount: configuration.workers, logger: logger)
+        let workerPolicies: FuseServer.WorkerPolicies
+        do {
+            workerPolicies = try server.makeWorkerPolicies()
+        } catch {
+            throw StartError(description: "cannot load the policy: \(error)")
+        }
         let fsname = "famfs-policyd:" + (configuration.devices.first ?? "")
         let roleOptions = configuration.follower ? ["ro"] : []
         do {
             let mount = try FuseMount(mountpoint: configuration.mountpoint,
                                       options: ["fsname=\(fsname)", "subtype=famfs", "default_permissions"] + roleOptions
                                         + configuration.mountOptions)
-            return (policy, fileSystem, server, mount)
+            return (policy, fileSystem, server, workerPolicies, mount)
         } catch {
             throw StartError(description: "cannot mount \(configuration.mountpoint): \(error)")
         }
@@ -136,7 +145,7 @@ public final class Daemon: Sendable {
 
     /// Serves until the file system is unmounted (or the connection's peer hangs up). A
     /// follower polls the log meanwhile; a leader releases its lease on the way out. A serve
-    /// that fails (INIT refused, a worker's policy would not load) unmounts and throws.
+    /// that fails (INIT refused) unmounts and throws.
     public func run() throws {
         signals.deliver(to: { [self] in handle($0) })
         defer { signals.cancel() }
@@ -147,7 +156,7 @@ public final class Daemon: Sendable {
             lease?.release()
         }
         do {
-            try server.serve(mount.channel)
+            try server.serve(mount.channel, policies: workerPolicies)
         } catch {
             mount.unmount()
             throw error

@@ -1,13 +1,22 @@
 import CFuse
+import Synchronization
 import SystemPackage
 
 /// Where the FUSE connection comes from: a mount the daemon makes through libfuse's helper,
 /// or (libfuse's `/dev/fd/N` convention) a connection someone else already opened.
-public final class FuseMount: @unchecked Sendable {
+public final class FuseMount: Sendable {
     public let mountpoint: String
     /// The session's channel; workers take their own descriptors from it.
     public let channel: FuseChannel
-    private var handle: OpaquePointer?
+    /// Whether the connection was inherited rather than mounted here.
+    public let isInherited: Bool
+    /// libfuse's mount while it stands; nil once unmounted (or when inherited).
+    private let handle: Mutex<MountHandle?>
+
+    /// libfuse's mount handle, touched only under `handle`'s lock.
+    private struct MountHandle: @unchecked Sendable {
+        var pointer: OpaquePointer
+    }
 
     public struct MountError: Error, CustomStringConvertible {
         public var description: String
@@ -18,7 +27,8 @@ public final class FuseMount: @unchecked Sendable {
         self.mountpoint = mountpoint
         if let descriptor = Self.inheritedDescriptor(mountpoint) {
             channel = FuseChannel(owning: FileDescriptor(rawValue: descriptor))
-            handle = nil
+            isInherited = true
+            handle = Mutex(nil)
             return
         }
         var fd: Int32 = -1
@@ -27,7 +37,8 @@ public final class FuseMount: @unchecked Sendable {
         guard let mounted else {
             throw MountError(description: String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
-        handle = mounted
+        isInherited = false
+        handle = Mutex(MountHandle(pointer: mounted))
         // libfuse closes its descriptor on unmount; the channel works on a duplicate of its own.
         guard let own = try? FileDescriptor(rawValue: fd).duplicate() else {
             cfuse_mount_close(mounted)
@@ -36,14 +47,10 @@ public final class FuseMount: @unchecked Sendable {
         channel = FuseChannel(owning: own)
     }
 
-    /// Whether the connection was inherited rather than mounted here.
-    public var isInherited: Bool { handle == nil }
-
-    /// Unmounts (when this process mounted); workers then see the connection close.
+    /// Unmounts (when this process mounted, and only once); workers then see the connection close.
     public func unmount() {
-        guard let mounted = handle else { return }
-        handle = nil
-        cfuse_mount_close(mounted)
+        guard let mounted = handle.withLock({ handle in defer { handle = nil }; return handle }) else { return }
+        cfuse_mount_close(mounted.pointer)
     }
 
     deinit { unmount() }

@@ -27,17 +27,31 @@ public final class FuseServer: Sendable {
         public var description: String
     }
 
-    /// Serves `channel` until the connection closes (unmount, or the peer hangs up). Every
-    /// worker's policy is made first: one that cannot load fails the whole serve, before INIT
-    /// is answered, rather than leaving fewer workers.
-    public func serve(_ channel: FuseChannel) throws {
-        let policies = try (0..<workerCount).map { number in
+    /// One policy instance per worker, made before serving.
+    public struct WorkerPolicies: @unchecked Sendable {
+        // Each entry is handed to one worker thread, which is from then on its only user.
+        fileprivate let instances: [any WorkerPolicy]
+    }
+
+    /// Makes every worker's policy; one that cannot load throws naming the worker and the cause.
+    /// The daemon calls this before it mounts, so such a policy fails the start.
+    public func makeWorkerPolicies() throws(ServeError) -> WorkerPolicies {
+        var instances: [any WorkerPolicy] = []
+        for number in 0..<workerCount {
             do {
-                return PolicyHandoff(try makePolicy())
+                instances.append(try makePolicy())
             } catch {
                 throw ServeError(description: "worker \(number) could not load the policy: \(error)")
             }
         }
+        return WorkerPolicies(instances: instances)
+    }
+
+    /// Serves `channel` until the connection closes (unmount, or the peer hangs up), with
+    /// `policies` (made for this one serve) or, without them, policies made first: either way
+    /// a policy that cannot load fails the serve before INIT is answered.
+    public func serve(_ channel: FuseChannel, policies: WorkerPolicies? = nil) throws {
+        let policies = try policies ?? makeWorkerPolicies()
         guard try negotiate(on: channel) else { return }
         // The kernel sends famfs's messages with the opcodes of the generation it is.
         var negotiated = codec
@@ -49,15 +63,14 @@ public final class FuseServer: Sendable {
         for worker in channels.indices.dropFirst() {
             finished.enter()
             let workerChannel = channels[worker]
-            let policy = policies[worker]
             let thread = Thread { [self] in
-                runWorker(on: workerChannel, number: worker, codec: codec, layout: policy.policy)
+                runWorker(on: workerChannel, number: worker, codec: codec, layout: policies.instances[worker])
                 finished.leave()
             }
             thread.name = "famfs-worker-\(worker)"
             thread.start()
         }
-        runWorker(on: channel, number: 0, codec: codec, layout: policies[0].policy)
+        runWorker(on: channel, number: 0, codec: codec, layout: policies.instances[0])
         finished.wait()
     }
 
@@ -178,8 +191,3 @@ public final class FuseServer: Sendable {
     }
 }
 
-/// A worker's policy on its way to the thread that is from then on its only user.
-private final class PolicyHandoff: @unchecked Sendable {
-    let policy: any WorkerPolicy
-    init(_ policy: any WorkerPolicy) { self.policy = policy }
-}

@@ -7,8 +7,9 @@ import SystemPackage
 
 /// The policy every worker runs, and its reloads.
 ///
-/// The policy is read once per generation (`PolicyScript`), so every worker runs the code
-/// that was validated, whatever the file says by the time a worker loads it. Each worker
+/// The policy is read once per generation (`PolicyScript`), so every worker runs the file
+/// and the load-time modules that were validated, whatever they say by the time a worker
+/// loads them. Each worker
 /// holds its own Lua state (`LuaWorkerPolicy`); a reload is validated on a fresh state first
 /// and only then published, and workers pick it up on their next call.
 public final class PolicySource: Sendable {

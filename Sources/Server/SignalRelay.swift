@@ -4,15 +4,19 @@ import Dispatch
 import Glibc
 #endif
 
-/// Catches a set of signals from the moment it is made and hands them to a handler attached
-/// later. The daemon makes one before it mounts: a signal sent as soon as the mount shows up
-/// (a SIGHUP whose default action would kill the daemon, a SIGTERM that would be lost) is
-/// kept until `deliver(to:)` and acted on then.
+/// Catches a set of signals and hands them to a handler attached later. The daemon makes one
+/// before it opens its devices: a signal sent as soon as the mount shows up (a SIGHUP whose
+/// default action would kill the daemon, a SIGTERM that would be lost) is kept until
+/// `deliver(to:)` and acted on then.
+///
+/// The signals are ignored at once; libdispatch starts reading them a moment later, on its
+/// own thread, so one sent within that moment is dropped rather than kept (long before any
+/// mount exists). Once made, the process never gets these signals' default actions back.
 final class SignalRelay: @unchecked Sendable {
     // Everything below is touched only on `queue`.
     private let queue = DispatchQueue(label: "famfs-policyd.signals")
     private var sources: [any DispatchSourceSignal] = []
-    private var handler: ((Int32) -> Void)?
+    private var handler: (@Sendable (Int32) -> Void)?
     private var pending: [Int32] = []
 
     init(_ signals: [Int32]) {
@@ -31,8 +35,9 @@ final class SignalRelay: @unchecked Sendable {
         }
     }
 
-    /// From now on each signal goes to `handler`, starting with those caught before.
-    func deliver(to handler: @escaping (Int32) -> Void) {
+    /// From now on each signal goes to `handler` (on the relay's own queue), starting with
+    /// those caught before. Not to be called from within a handler.
+    func deliver(to handler: @escaping @Sendable (Int32) -> Void) {
         queue.sync {
             self.handler = handler
             pending.forEach(handler)
@@ -40,7 +45,8 @@ final class SignalRelay: @unchecked Sendable {
         }
     }
 
-    /// Stops catching; the signals stay ignored.
+    /// Stops handing signals on; they are ignored from then on. Not to be called from within
+    /// a handler.
     func cancel() {
         queue.sync {
             sources.forEach { $0.cancel() }

@@ -84,6 +84,16 @@ struct DaemonProcessTests {
         #expect(!stopped.isMounted)
     }
 
+    @Test("an empty or malformed FAMFS_POLICYD_FAILPOINT neither crashes nor stalls the daemon",
+          arguments: ["", ":", "mounted:nan", "mounted:-5"])
+    func harmlessFailpointValues(value: String) throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.start(policy: "\(repositoryRoot)/policies/stripe.lua", environment: ["FAMFS_POLICYD_FAILPOINT": value])
+        try writeFile("\(daemon.mountpoint)/served.bin", size: 2 << 20, data: [1])
+        #expect(xattr("\(daemon.mountpoint)/served.bin", "user.famfs.mode") == "dax", "\(daemon.log)")
+    }
+
     @Test("a daemon killed in the middle of a commit leaves the file whole, staged or committed",
           arguments: [("commit-reserved", "passthrough"), ("commit-copying", "passthrough"),
                       ("commit-copied", "passthrough"), ("commit-logged", "dax")])

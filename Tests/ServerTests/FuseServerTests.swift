@@ -48,6 +48,6 @@ struct FuseServerTests {
         #expect(finished.wait(timeout: .now() + 10) == .success)
         #expect(outcome.withLock { $0 } == "worker 2 could not load the policy: policy.lua:3: out of luck")
         var byte: UInt8 = 0
-        #expect(recv(kernelEnd, &byte, 1, Int32(MSG_DONTWAIT)) == -1, "INIT was answered")
+        #expect(recv(kernelEnd, &byte, 1, Int32(MSG_DONTWAIT)) < 1, "INIT was answered")
     }
 }

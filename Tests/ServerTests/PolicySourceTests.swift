@@ -28,8 +28,8 @@ struct PolicySourceTests {
 
     @Test("a worker made after the files changed runs the policy and modules that were validated, not what the files say now")
     func workersRunTheValidatedScript() throws {
-        let source = try makeSource()
         defer { try? FileManager.default.removeItem(atPath: folder) }
+        let source = try makeSource()
         try write("function layout(file, devices) return {", to: "policy.lua")
         try write(#"return { prefix = "/dev/second" }"#, to: "names.lua")
         let worker = try source.makeWorker()
@@ -38,8 +38,8 @@ struct PolicySourceTests {
 
     @Test("a reload reads the policy and its modules again, and the workers take them up")
     func reloadReadsModulesAgain() throws {
-        let source = try makeSource()
         defer { try? FileManager.default.removeItem(atPath: folder) }
+        let source = try makeSource()
         let worker = try source.makeWorker()
         try write(#"return { prefix = "/dev/second" }"#, to: "names.lua")
         #expect(try worker.resolveDevice(1, devicePath: "") == "/dev/first1")
