@@ -52,13 +52,13 @@ struct DaemonProcessTests {
 
         try "function layout(file, devices) return {".write(toFile: policy, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)
-        #expect(waitUntil(timeout: 5) { daemon.log.contains("policy reload refused") })
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("policy reload refused") })
         try writeFile("\(daemon.mountpoint)/kept.bin", size: 2 << 20, data: [1])
         #expect(xattr("\(daemon.mountpoint)/kept.bin", "user.famfs.fmap")?.contains(#""dev":0"#) == true, "\(daemon.log) mode=\(xattr("\(daemon.mountpoint)/kept.bin", "user.famfs.mode") ?? "nil") running=\(daemon.isMounted)")
 
         try oneDevice.replacingOccurrences(of: "alloc(0,", with: "alloc(1,").write(toFile: policy, atomically: true, encoding: .utf8)
         daemon.send(SIGHUP)
-        #expect(waitUntil(timeout: 5) { daemon.log.contains("reloaded (generation 1)") })
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("reloaded (generation 1)") })
         try writeFile("\(daemon.mountpoint)/moved.bin", size: 2 << 20, data: [1])
         #expect(xattr("\(daemon.mountpoint)/moved.bin", "user.famfs.fmap")?.contains(#""dev":1"#) == true)
     }

@@ -132,7 +132,7 @@ struct FollowerTests {
         #expect(takeover.status == 0, "\(takeover.output)")
         #expect(takeover.output.contains("pid \(leader.pid)"))
         #expect(throws: Errno.readOnlyFileSystem) { try writeFile(leader.path("refused.bin"), size: 2 << 20, data: [2]) }
-        #expect(waitUntil(timeout: 3) { leader.log.contains("no longer names this daemon") })
+        #expect(waitUntil(timeout: 10) { leader.log.contains("no longer names this daemon") })
 
         try second.startLeader(policy: Self.policy)
         try writeFile(second.path("second.bin"), size: 2 << 20, data: [3])
