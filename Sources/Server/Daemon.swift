@@ -129,7 +129,7 @@ public final class Daemon: Sendable {
         do {
             workerPolicies = try server.makeWorkerPolicies()
         } catch {
-            throw StartError(description: "cannot load the policy: \(error)")
+            throw StartError(description: "\(error)")
         }
         let fsname = "famfs-policyd:" + (configuration.devices.first ?? "")
         let roleOptions = configuration.follower ? ["ro"] : []
