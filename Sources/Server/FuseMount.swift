@@ -49,7 +49,7 @@ public final class FuseMount: Sendable {
 
     /// Unmounts (when this process mounted, and only once); workers then see the connection close.
     public func unmount() {
-        guard let mounted = handle.withLock({ handle in defer { handle = nil }; return handle }) else { return }
+        guard let mounted = handle.withLock({ $0.take() }) else { return }
         cfuse_mount_close(mounted.pointer)
     }
 
