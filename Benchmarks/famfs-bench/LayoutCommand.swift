@@ -7,7 +7,9 @@ import Policy
 /// What a Lua policy costs per new file: stripe.lua's `layout` through the Policy module
 /// against the same stripe computed by a plain Swift function, in the same process, with the
 /// same allocator. Each layout's memory is released again so every call sees the same state.
-/// Time is the thread's CPU time, so other work on the machine does not count against either.
+/// Time is the thread's CPU time, so other work on the machine does not count against either;
+/// the two take turns in short rounds and the ratio is the median of the rounds' ratios, so a
+/// slow stretch of a shared machine does not fall on one side only.
 struct LayoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "layouts",
@@ -21,7 +23,7 @@ struct LayoutCommand: ParsableCommand {
     @Option(help: "Devices to stripe over (stripe.lua's default width is 16).")
     var devices = 16
 
-    @Option(help: "Seconds per measurement.")
+    @Option(help: "Seconds per measurement: each side is timed for 3 times this, in 15 rounds taking turns.")
     var seconds = 1.0
 
     @Option(help: "Which layouts to time: lua, swift or both (one alone is easier to profile).")
@@ -46,26 +48,46 @@ struct LayoutCommand: ParsableCommand {
             }
         }
         for (label, size) in [("32m", UInt64(32 << 20)), ("1g", UInt64(1 << 30))] {
+            var sides: [(name: String, layout: (FileFacts, AllocationStateAllocator) throws -> Fmap)] = []
             if only != "swift" {
                 let runtime = try PolicyRuntime(policyPath: policy, devices: facts)
-                let lua = try layoutsPerSecond(allocator: freshAllocator(), size: size) { try runtime.layout(for: $0, allocator: $1) }
-                try output.record("policy.layouts.lua.\(devices)way.\(label)", lua, "layouts/s")
+                sides.append(("lua", { try runtime.layout(for: $0, allocator: $1) }))
             }
             if only != "lua" {
                 let stripe = SwiftStripe(devices: facts)
-                let swift = try layoutsPerSecond(allocator: freshAllocator(), size: size) { try stripe.layout(for: $0, allocator: $1) }
-                try output.record("policy.layouts.swift.\(devices)way.\(label)", swift, "layouts/s")
+                sides.append(("swift", { try stripe.layout(for: $0, allocator: $1) }))
+            }
+            let rates = try pairedRates(sides.map(\.layout), allocators: sides.map { _ in freshAllocator() }, size: size)
+            for (side, samples) in zip(sides, rates) {
+                try output.record("policy.layouts.\(side.name).\(devices)way.\(label)", median(samples), "layouts/s")
+            }
+            if rates.count == 2 {
+                let ratios = zip(rates[1], rates[0]).map { $0 / $1 }
+                try output.record("policy.layouts.ratio.\(devices)way.\(label)", median(ratios), "x")
             }
         }
     }
 
-    /// The best of three timed runs, in layouts per second of this thread's CPU time.
-    private func layoutsPerSecond(allocator: AllocationStateAllocator, size: UInt64,
-                                  _ layout: (FileFacts, AllocationStateAllocator) throws -> Fmap) throws -> Double {
-        try (0..<3).map { _ in try timedLayouts(allocator: allocator, size: size, layout) }.max()!
+    /// Rounds per measurement: each round times every side once, so a slow stretch of the
+    /// machine falls on both sides of the same round's ratio.
+    private static let rounds = 15
+
+    /// Layouts per second of this thread's CPU time, per round, for each side; the sides take
+    /// turns going first. Together the rounds last `seconds` × 3 per side.
+    private func pairedRates(_ layouts: [(FileFacts, AllocationStateAllocator) throws -> Fmap],
+                             allocators: [AllocationStateAllocator], size: UInt64) throws -> [[Double]] {
+        let batch = seconds * 3 / Double(Self.rounds)
+        var rates = layouts.map { _ in [Double]() }
+        for round in 0..<Self.rounds {
+            let order = round.isMultiple(of: 2) ? Array(layouts.indices) : layouts.indices.reversed()
+            for side in order {
+                rates[side].append(try timedLayouts(allocator: allocators[side], size: size, seconds: batch, layouts[side]))
+            }
+        }
+        return rates
     }
 
-    private func timedLayouts(allocator: AllocationStateAllocator, size: UInt64,
+    private func timedLayouts(allocator: AllocationStateAllocator, size: UInt64, seconds: Double,
                               _ layout: (FileFacts, AllocationStateAllocator) throws -> Fmap) throws -> Double {
         var count = 0
         let start = threadCPUSeconds()
@@ -79,6 +101,13 @@ struct LayoutCommand: ParsableCommand {
             if elapsed >= seconds { return Double(count) / elapsed }
         }
     }
+}
+
+/// The middle value (the mean of the middle two for an even count).
+private func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count.isMultiple(of: 2) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[middle]
 }
 
 /// CPU seconds the calling thread has used.
