@@ -21,6 +21,16 @@ public final class FamfsImage: Sendable {
     private let log: Mutex<LogState>
     /// The lease that must still name this writer before each append (`requireLease`).
     private let lease = Mutex<LeaderLease?>(nil)
+    /// Told of each durable step of an append (`open(...observingAppends:)`).
+    private let appendObserver: (@Sendable (AppendStep) -> Void)?
+
+    /// The points of an append at which its bytes are on the device, in the order they are reached.
+    public enum AppendStep: String, Sendable {
+        /// The entry is written and flushed; the header does not count it yet, so a replay ignores it.
+        case entryWritten = "log-entry-written"
+        /// The header counting the entry is written and flushed: the entry is durable.
+        case headerWritten = "log-header-written"
+    }
 
     private struct LogState: Sendable {
         var header: LogHeader
@@ -33,8 +43,10 @@ public final class FamfsImage: Sendable {
 
     /// Opens and replays the file system on `paths` (primary first). A writer (`.readWrite`)
     /// must be the host the superblock names (`host`, usually `SystemUUID.current()`).
-    public static func open(devices paths: [FilePath], access: MappedDevice.Access,
-                            host: MediaUUID? = nil) throws(ImageError) -> FamfsImage {
+    /// `appendObserver` runs at each `AppendStep` of every append, under the log's lock (crash
+    /// tests stop the process there).
+    public static func open(devices paths: [FilePath], access: MappedDevice.Access, host: MediaUUID? = nil,
+                            observingAppends appendObserver: (@Sendable (AppendStep) -> Void)? = nil) throws(ImageError) -> FamfsImage {
         guard let primaryPath = paths.first else { throw .noDevices }
         let primary = try openDevice(primaryPath, access: access)
         let (superblock, header, replay) = try replayLog(of: primary)
@@ -50,11 +62,13 @@ public final class FamfsImage: Sendable {
         if access == .readWrite, host != superblock.systemUUID {
             throw .notLogOwner(host: host, owner: superblock.systemUUID)
         }
-        return FamfsImage(superblock: superblock, devices: mapped, access: access, header: header, replay: replay)
+        return FamfsImage(superblock: superblock, devices: mapped, access: access, header: header, replay: replay,
+                          appendObserver: appendObserver)
     }
 
     private init(superblock: Superblock, devices: [MappedDevice], access: MappedDevice.Access,
-                 header: LogHeader, replay: LogReplay) {
+                 header: LogHeader, replay: LogReplay, appendObserver: (@Sendable (AppendStep) -> Void)?) {
+        self.appendObserver = appendObserver
         self.superblock = superblock
         self.devices = devices
         self.access = access
@@ -154,7 +168,9 @@ public final class FamfsImage: Sendable {
                 header.nextIndex = index + 1
                 header.nextSeqnum = index + 1
                 try write(bytes, at: superblock.logOffset + LogHeader.offset(ofSlot: index))
+                appendObserver?(.entryWritten)
                 try write(header.encoded(), at: superblock.logOffset)
+                appendObserver?(.headerWritten)
                 state.header = header
                 state.appendIndex = index + 1
                 let indexed = IndexedEntry(index: index, entry: entry)

@@ -40,7 +40,9 @@ extension Daemon {
             throw StartError(description: "cannot lead: \(error)")
         }
         do {
-            let image = try FamfsImage.open(devices: paths, access: .readWrite, host: lease.holder.host)
+            let image = try FamfsImage.open(devices: paths, access: .readWrite, host: lease.holder.host) { step in
+                Failpoint.reach(step.rawValue, logger: logger)
+            }
             image.requireLease(lease)
             return (image, lease)
         } catch {

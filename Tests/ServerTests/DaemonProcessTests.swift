@@ -130,6 +130,51 @@ struct DaemonProcessTests {
         }
         #expect(try runTool("famfs-policy", ["check"] + daemon.devices).status == 0)
     }
+
+    @Test("a daemon killed inside a log append keeps the entry only once the header counts it, and appends on cleanly",
+          arguments: [("log-entry-written", false), ("log-header-written", true)], ["mkdir", "truncate"])
+    func crashInsideLogAppend(step: (failpoint: String, entryKept: Bool), operation: String) throws {
+        let (failpoint, entryKept) = step
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let policy = "\(repositoryRoot)/policies/stripe.lua"
+        try daemon.start(policy: policy, environment: ["FAMFS_POLICYD_FAILPOINT": failpoint])
+        func append(_ name: String) throws -> Process {
+            let path = "\(daemon.mountpoint)/\(name)"
+            let arguments = operation == "mkdir" ? [path] : ["-s", "8M", path]
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/\(operation)")
+            process.arguments = arguments
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        func isThere(_ name: String) -> Bool {
+            let path = "\(daemon.mountpoint)/\(name)"
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return false }
+            return operation == "mkdir" ? attributes[.type] as? FileAttributeType == .typeDirectory
+                : (attributes[.size] as? NSNumber)?.intValue == 8 << 20
+        }
+        let unanswered = try append("torn")
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("failpoint \(failpoint) reached") }, "\(daemon.log)")
+        daemon.crash()
+        unanswered.waitUntilExit()
+        #expect(try runTool("famfs-policy", ["check"] + daemon.devices).status == 0)
+
+        try daemon.start(policy: policy)
+        #expect(isThere("torn") == entryKept, "\(daemon.log)")
+        let next = try append("next")
+        next.waitUntilExit()
+        #expect(next.terminationStatus == 0, "\(daemon.log)")
+        daemon.send(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        let check = try runTool("famfs-policy", ["check"] + daemon.devices)
+        #expect(check.status == 0, "\(check.output)")
+
+        try daemon.start(policy: policy)
+        #expect(isThere("next"), "the append after the crash is durable: \(daemon.log)")
+        #expect(isThere("torn") == entryKept)
+    }
 }
 
 /// Regular files below a staging directory, relative to it.
