@@ -6,8 +6,6 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-/* The longest device path GET_DAXDEV can tell the kernel (its name field, NUL excluded). */
-#define CLUA_MAX_DEVICE_PATH 255
 /* Instructions between two runs of the budget hook. */
 #define CLUA_HOOK_INTERVAL 1000
 

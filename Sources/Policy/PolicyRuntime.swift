@@ -1,4 +1,5 @@
 import Allocation
+internal import CLua
 import Fmap
 import Logging
 
@@ -11,6 +12,9 @@ import Logging
 ///
 /// A hook failure fails that one call; the state stays usable for the next.
 public final class PolicyRuntime {
+    /// The longest device path the kernel can be told (GET_DAXDEV's name field, NUL excluded).
+    public static let maxDevicePathBytes = Int(CLUA_MAX_DEVICE_PATH)
+
     /// The policy file as given.
     public let policyPath: String
     public let devices: [DeviceFacts]
@@ -142,14 +146,22 @@ public final class PolicyRuntime {
     }
 
     /// Runs `resolve_device(index)`: the device path to give the kernel; the device's own
-    /// path when the policy defines no resolve_device hook.
+    /// path when the policy defines no resolve_device hook. Either way the path fits the
+    /// kernel's name field (`maxDevicePathBytes`).
     public func resolveDevice(_ index: UInt32) throws(PolicyError) -> String {
         guard lua.defines(.resolveDevice) else {
-            guard Int(index) < devices.count else {
-                throw PolicyError(kind: .runtime, file: lua.policyName, line: nil, hook: .resolveDevice,
-                                  message: "device index \(index) is out of range (\(devices.count) devices)")
+            func refusal(_ message: String) -> PolicyError {
+                PolicyError(kind: .runtime, file: lua.policyName, line: nil, hook: .resolveDevice, message: message)
             }
-            return devices[Int(index)].path
+            guard Int(index) < devices.count else {
+                throw refusal("device index \(index) is out of range (\(devices.count) devices)")
+            }
+            let path = devices[Int(index)].path
+            guard path.utf8.count <= Self.maxDevicePathBytes else {
+                throw refusal("device \(index)'s path is \(path.utf8.count) bytes; the kernel takes at most "
+                              + "\(Self.maxDevicePathBytes) (define resolve_device to name a shorter path)")
+            }
+            return path
         }
         try call(.resolveDevice, deviceIndex: Int64(index))
         return lua.string

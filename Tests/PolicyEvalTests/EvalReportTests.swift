@@ -123,6 +123,21 @@ import Testing
         #expect(report.devices[1].error == "policy.lua:2: resolve_device: resolve_device returned a path of 256 bytes; the kernel takes at most 255")
     }
 
+    @Test func withoutResolveDeviceADevicePathTooLongForTheKernelIsThatDevicesError() throws {
+        let policy = try writePolicy("""
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
+            """)
+        let long = "/dev/shm/" + String(repeating: "d", count: 247)
+        let devices: [EvalInput.Device] = [.init(path: "/dev/dax0.0", size: 1 << 30), .init(path: long, size: 1 << 30)]
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: EvalInput(devices: devices, files: [.init(path: "/a", size: 1)]))
+        #expect(!report.valid)
+        #expect(report.files[0].error == nil)
+        #expect(report.devices[0].kernelPath == "/dev/dax0.0" && report.devices[0].error == nil)
+        #expect(report.devices[1].kernelPath == nil)
+        #expect(report.devices[1].error == "policy.lua: resolve_device: device 1's path is 256 bytes; the kernel takes at most 255 "
+                + "(define resolve_device to name a shorter path)")
+    }
+
     @Test func thePolicySeesEachDevicesNumaNode() throws {
         let policy = try writePolicy("""
             function layout(file, devices)

@@ -73,6 +73,9 @@ typedef struct clua_failure {
     char field[128];    /* the offending part of a return value, e.g. "extents[0].dev"; may be empty */
 } clua_failure;
 
+/* The longest device path GET_DAXDEV can tell the kernel (its name field, NUL excluded). */
+#define CLUA_MAX_DEVICE_PATH 255
+
 /* The hooks a policy may define. */
 typedef enum clua_hook {
     CLUA_HOOK_LAYOUT = 0,
