@@ -20,6 +20,16 @@ import Testing
         #expect(!result.output.contains("device usage"), "no report for a policy that is not there:\n\(result.output)")
     }
 
+    @Test func inputFoundBadOnceParsedPointsAtThatCommandsHelpWithExitStatus64() throws {
+        for arguments in [["eval", "--policy", "policies/stripe.lua", "--device", "/dev/dax0.0=1Q", "--file", "/a=1M"],
+                          ["test", "nope.lua"]] {
+            let result = try famfsPolicy(arguments)
+            #expect(result.status == 64, "\(result.output)")
+            #expect(result.output.hasSuffix("\n  See 'famfs-policy \(arguments[0]) --help'.\n"), "\(result.output)")
+            #expect(!result.output.contains("Usage: famfs-policy <subcommand>"), "\(result.output)")
+        }
+    }
+
     @Test func evalOfAMissingPolicyNamedByTheInputNamesTheInput() throws {
         let result = try famfsPolicy(["eval", "--input", "$DIR/in.yaml", "--file", "/a=1M"],
                                      files: ["in.yaml": "policy: gone.lua\ndevices:\n  - { path: /dev/dax0.0, size: 1G }\n"])
