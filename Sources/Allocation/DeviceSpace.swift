@@ -3,7 +3,8 @@ import Fmap
 /// The allocation state of one device: a bitmap of fixed-size allocation units.
 ///
 /// famfs hands memory out in 2 MiB units and never to the reserved prefix (superblock and
-/// log). Allocation is first fit; `lowestMaybeFree` lets a filling device skip its full prefix.
+/// log). Allocation is first fit; every unit below `lowestMaybeFree` is used, so a filling
+/// device (or one replayed from a long log) skips its full prefix.
 public struct DeviceSpace: Sendable {
     public let size: UInt64
     public let unit: UInt64
@@ -22,6 +23,7 @@ public struct DeviceSpace: Sendable {
         let reservedUnits = Int(min((reservedBytes + unit - 1) / unit, UInt64(unitCount)))
         setUnits(0..<reservedUnits, used: true)
         usedBytes = UInt64(reservedUnits) * unit
+        lowestMaybeFree = firstFreeUnit(from: 0)
     }
 
     /// Allocatable bytes: whole units not yet taken.
@@ -33,15 +35,16 @@ public struct DeviceSpace: Sendable {
         guard bytes > 0 else { return nil }
         let needed = Int((bytes + unit - 1) / unit)
         let step = max(1, Int(max(alignment, unit) / unit))
-        var start = (lowestMaybeFree + step - 1) / step * step
+        func aligned(_ unit: Int) -> Int { (unit + step - 1) / step * step }
+        var start = aligned(lowestMaybeFree)
         while start + needed <= unitCount {
             if let taken = firstUsedUnit(in: start..<(start + needed)) {
-                start = (taken + 1 + step - 1) / step * step
+                start = aligned(firstFreeUnit(from: taken))
                 continue
             }
             setUnits(start..<(start + needed), used: true)
             usedBytes += UInt64(needed) * unit
-            if start == lowestMaybeFree { lowestMaybeFree = start + needed }
+            lowestMaybeFree = firstFreeUnit(from: lowestMaybeFree)
             return UInt64(start) * unit
         }
         return nil
@@ -54,6 +57,7 @@ public struct DeviceSpace: Sendable {
               firstUsedUnit(in: units) == nil else { return false }
         setUnits(units, used: true)
         usedBytes += UInt64(units.count) * unit
+        lowestMaybeFree = firstFreeUnit(from: lowestMaybeFree)
         return true
     }
 
@@ -85,6 +89,20 @@ public struct DeviceSpace: Sendable {
             return hit < units.upperBound ? hit : nil
         }
         return nil
+    }
+
+    /// The first free unit at or after `i`; `unitCount` when there is none.
+    private func firstFreeUnit(from i: Int) -> Int {
+        var i = i
+        while i < unitCount {
+            let free = ~words[i >> 6] >> UInt64(i & 63)
+            if free == 0 {
+                i = (i | 63) + 1
+                continue
+            }
+            return min(i + free.trailingZeroBitCount, unitCount)
+        }
+        return unitCount
     }
 
     private mutating func setUnits(_ units: Range<Int>, used: Bool) {

@@ -68,4 +68,75 @@ struct AllocationTests {
         let outside = Fmap(fileSize: 2 * mib, extents: .simple([SimpleExtent(device: 0, offset: 16 * mib, length: 2 * mib)]))
         #expect(throws: AllocationError.self) { try state.claim(outside, owner: "/c") }
     }
+
+    @Test("first fit gives the same offsets as a plain unit-by-unit search, over random allocations, releases and claims",
+          arguments: [0 as UInt64, 10 * mib])
+    func firstFitMatchesAPlainSearch(reserved: UInt64) {
+        let units = 200
+        var space = DeviceSpace(size: UInt64(units) * 2 * mib, reservedBytes: reserved)
+        var model = ReferenceSpace(units: units, reservedUnits: Int((reserved + 2 * mib - 1) / (2 * mib)))
+        var random = SplitMix64(seed: 7)
+        var live: [(offset: UInt64, length: UInt64)] = []
+        for step in 0..<5_000 {
+            switch random.next() % 10 {
+            case 0..<6:
+                let length = (random.next() % 12 + 1) * 2 * mib
+                let alignment = [0, 2 * mib, 8 * mib, 32 * mib][Int(random.next() % 4)]
+                let offset = space.allocate(bytes: length, alignment: alignment)
+                #expect(offset == model.allocate(units: Int(length / (2 * mib)), step: Int(max(alignment, 2 * mib) / (2 * mib))),
+                        "step \(step): \(length / mib) MiB aligned to \(alignment / mib) MiB")
+                if let offset { live.append((offset, length)) }
+            case 6..<9 where !live.isEmpty:
+                let freed = live.remove(at: Int(random.next() % UInt64(live.count)))
+                space.release(offset: freed.offset, length: freed.length)
+                model.release(unit: Int(freed.offset / (2 * mib)), units: Int(freed.length / (2 * mib)))
+            default:
+                let unit = Int(random.next() % UInt64(units)), count = Int(random.next() % 4 + 1)
+                let claimed = space.claim(offset: UInt64(unit) * 2 * mib, length: UInt64(count) * 2 * mib)
+                #expect(claimed == model.claim(unit: unit, units: count), "step \(step): claim of \(count) units at \(unit)")
+                if claimed { live.append((UInt64(unit) * 2 * mib, UInt64(count) * 2 * mib)) }
+            }
+            #expect(space.usedBytes == UInt64(model.used.filter { $0 }.count) * 2 * mib)
+        }
+    }
+}
+
+/// First fit the obvious way, one unit at a time: what `DeviceSpace` must agree with.
+private struct ReferenceSpace {
+    var used: [Bool]
+
+    init(units: Int, reservedUnits: Int) {
+        used = (0..<units).map { $0 < reservedUnits }
+    }
+
+    mutating func allocate(units count: Int, step: Int) -> UInt64? {
+        for start in stride(from: 0, through: used.count - count, by: step) where !used[start..<(start + count)].contains(true) {
+            for i in start..<(start + count) { used[i] = true }
+            return UInt64(start) * 2 * mib
+        }
+        return nil
+    }
+
+    mutating func release(unit: Int, units count: Int) {
+        for i in unit..<(unit + count) { used[i] = false }
+    }
+
+    mutating func claim(unit: Int, units count: Int) -> Bool {
+        guard unit + count <= used.count, !used[unit..<(unit + count)].contains(true) else { return false }
+        for i in unit..<(unit + count) { used[i] = true }
+        return true
+    }
+}
+
+/// A small seeded generator, so a failing sequence repeats.
+private struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
