@@ -90,6 +90,9 @@ public final class PolicyRuntime {
         }
     }
 
+    /// The policy's name in error messages (its file name).
+    public var policyName: String { lua.policyName }
+
     /// Whether the script defines `hook` (only `layout` is required).
     public func defines(_ hook: PolicyHook) -> Bool { lua.defines(hook) }
 
@@ -132,7 +135,7 @@ public final class PolicyRuntime {
         if let problem = BackingPath.problem(with: backing) {
             let (file, line) = lua.location(of: .placement)
             throw PolicyError(kind: .badReturn, file: file, line: line, hook: .placement, field: "backing_path",
-                              message: "backing_path: \"\(backing)\" \(problem)")
+                              message: "backing_path: \"\(backing.withVisibleNULs)\" \(problem)")
         }
         return .passthrough(backingPath: backing)
     }
@@ -164,7 +167,14 @@ public final class PolicyRuntime {
             return path
         }
         try call(.resolveDevice, deviceIndex: Int64(index))
-        return lua.string
+        let path = lua.string
+        let problem = path.utf8.contains(0) ? "contains a NUL byte" : !path.hasPrefix("/") ? "is not an absolute path" : nil
+        if let problem {
+            let (file, line) = lua.location(of: .resolveDevice)
+            throw PolicyError(kind: .badReturn, file: file, line: line, hook: .resolveDevice,
+                              message: "resolve_device returned \"\(path.withVisibleNULs)\", which \(problem)")
+        }
+        return path
     }
 
     /// Decodes the layout result, validates it, checks it uses only this call's memory and

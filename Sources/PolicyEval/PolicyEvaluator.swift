@@ -24,6 +24,7 @@ public enum PolicyEvaluator {
                                             limits: limits, allocator: allocator, logger: logger)
             files = input.files.map { evaluate($0, runtime: runtime, allocator: allocator) }
             kernelPaths = devices.map { device in Result { () throws(PolicyError) in try runtime.resolveDevice(device.index) } }
+            refuseSharedKernelPaths(&kernelPaths, policy: runtime)
         } catch {
             loadError = error.description
             files = input.files.map {
@@ -49,6 +50,22 @@ public enum PolicyEvaluator {
         }
         let valid = loadError == nil && files.allSatisfy { $0.error == nil } && usage.allSatisfy { $0.error == nil }
         return EvalReport(valid: valid, devices: usage, files: files, loadError: loadError, reservedBytes: input.reservedBytes)
+    }
+
+    /// Turns each kernel path that an earlier device already resolved to into an error: the
+    /// kernel would map both devices' memory from one.
+    private static func refuseSharedKernelPaths(_ kernelPaths: inout [Result<String, PolicyError>?], policy: PolicyRuntime) {
+        var firstUser: [String: Int] = [:]
+        for index in kernelPaths.indices {
+            guard case .success(let path) = kernelPaths[index] else { continue }
+            if let earlier = firstUser[path] {
+                kernelPaths[index] = .failure(PolicyError(
+                    kind: .badReturn, file: policy.policyName, line: nil, hook: .resolveDevice,
+                    message: "device \(index) resolves to \(path), as device \(earlier) does; the kernel would map both from one device"))
+            } else {
+                firstUser[path] = index
+            }
+        }
     }
 
     private static func evaluate(_ file: EvalInput.File, runtime: PolicyRuntime,

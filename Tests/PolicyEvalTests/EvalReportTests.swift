@@ -123,6 +123,19 @@ import Testing
         #expect(report.devices[1].error == "policy.lua:2: resolve_device: resolve_device returned a path of 256 bytes; the kernel takes at most 255")
     }
 
+    @Test func twoDevicesResolvingToOneKernelPathMakeTheReportInvalid() throws {
+        let policy = try writePolicy("""
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
+            function resolve_device(index) return index == 2 and "/dev/dax2.0" or "/dev/dax0.0" end
+            """)
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: EvalInput(devices: evalDevices(3, size: 1 << 30),
+                                                                                    files: [.init(path: "/a", size: 1)]))
+        #expect(!report.valid)
+        #expect(report.devices.map(\.kernelPath) == ["/dev/dax0.0", nil, "/dev/dax2.0"])
+        #expect(report.devices[1].error
+                == "policy.lua: resolve_device: device 1 resolves to /dev/dax0.0, as device 0 does; the kernel would map both from one device")
+    }
+
     @Test func withoutResolveDeviceADevicePathTooLongForTheKernelIsThatDevicesError() throws {
         let policy = try writePolicy("""
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end

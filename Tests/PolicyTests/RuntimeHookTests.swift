@@ -91,6 +91,7 @@ import Testing
               if file.path:match("%.log$") then return "passthrough", "backing" .. file.path end
               if file.path:match("%.abs$") then return "passthrough", "/etc" .. file.path end
               if file.path:match("%.up$") then return "passthrough", "../outside" .. file.path end
+              if file.path:match("%.nul$") then return "passthrough", "..\0/escaped" end
               return "dax"
             end
             """])
@@ -106,6 +107,12 @@ import Testing
             try runtime.placement(for: FileFacts(path: "/x.up", size: 1))
         } throws: { error in
             (error as? PolicyError)?.description.contains(#""../outside/x.up" has an empty, '.' or '..' component"#) == true
+        }
+        // The system would end the name at the NUL, making the first component "..".
+        #expect {
+            try runtime.placement(for: FileFacts(path: "/x.nul", size: 1))
+        } throws: { error in
+            (error as? PolicyError)?.description == #"policy.lua:2: placement: backing_path: "..\0/escaped" contains a NUL byte"#
         }
     }
 
@@ -148,6 +155,8 @@ import Testing
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
             function resolve_device(index, devices)
               if index == 3 then return nil end
+              if index == 0 then return "/dev/dax0.0\0junk" end
+              if index == 2 then return "dax2.0" end
               return "/dev/by-policy/" .. devices[index + 1].path:match("dax.*")
             end
             """])
@@ -155,6 +164,12 @@ import Testing
         #expect(try runtime.resolveDevice(1) == "/dev/by-policy/dax1.0")
         #expect { _ = try runtime.resolveDevice(3) } throws: {
             ($0 as? PolicyError)?.kind == .badReturn
+        }
+        #expect { _ = try runtime.resolveDevice(0) } throws: {
+            ($0 as? PolicyError)?.description == #"policy.lua:2: resolve_device: resolve_device returned "/dev/dax0.0\0junk", which contains a NUL byte"#
+        }
+        #expect { _ = try runtime.resolveDevice(2) } throws: {
+            ($0 as? PolicyError)?.description == #"policy.lua:2: resolve_device: resolve_device returned "dax2.0", which is not an absolute path"#
         }
     }
 
