@@ -90,8 +90,8 @@ extension FileSystem {
                 if staging != nil {
                     let facts = FileFacts(path: "/" + path, size: 0, uid: caller.uid, gid: caller.gid, mode: mode)
                     if case .passthrough(let backing) = try context.policy.placement(facts) {
-                        try createStaged(backing, mountPath: path, mode: mode, uid: caller.uid, gid: caller.gid)
-                        content = .passthrough(backing: backing)
+                        let staged = try createStaged(backing, mountPath: path, mode: mode, uid: caller.uid, gid: caller.gid)
+                        content = .passthrough(backing: staged)
                     }
                 }
                 // A DAX file goes into the log with its first size: refuse a path the log

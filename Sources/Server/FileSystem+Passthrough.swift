@@ -18,22 +18,44 @@ extension FileSystem {
         return FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode)
     }
 
-    /// Creates the staged file for a new passthrough node.
+    /// How many `backing~N` names `createStaged` tries after the policy's own.
+    static let stagedNameAttempts = 1000
+
+    /// Creates `backing`, or the first of `backing~1`, `backing~2`, … that does not exist yet.
+    private static func createFreeName(_ backing: String, in staging: StagingArea, mountPath: String,
+                                       mode: UInt32) throws(StagingArea.StagingError) -> (FileDescriptor, String) {
+        var attempt = 0
+        while true {
+            let name = attempt == 0 ? backing : "\(backing)~\(attempt)"
+            do {
+                return (try staging.create(name, mountPath: mountPath, mode: mode), name)
+            } catch {
+                guard error.errno == .fileExists, attempt < stagedNameAttempts else { throw error }
+            }
+            attempt += 1
+        }
+    }
+
+    /// Creates the staged file for a new passthrough node; returns its backing path.
     /// The staged file's owner and mode are the file's (a restart reads them back), so they are
     /// the creator's, not the daemon's, and not cut by the daemon's umask.
-    func createStaged(_ backing: String, mountPath: String, mode: UInt32, uid: UInt32, gid: UInt32) throws(NamespaceError) {
+    /// A staged file keeps its backing path when its file is renamed, so the path the policy
+    /// names may be taken by a file that had this name before (`mv app.log app.log.1`, then a
+    /// new app.log); the new file then gets the first free `backing~N`.
+    func createStaged(_ backing: String, mountPath: String, mode: UInt32, uid: UInt32, gid: UInt32) throws(NamespaceError) -> String {
         guard let staging else {
             throw NamespaceError(.invalidArgument, "the policy placed /\(mountPath) as passthrough, but the daemon runs without --staging")
         }
         do {
-            let file = try staging.create(backing, mountPath: mountPath, mode: mode)
+            let (file, used) = try Self.createFreeName(backing, in: staging, mountPath: mountPath, mode: mode)
             defer { try? file.close() }
             let owned = (uid == geteuid() && gid == getegid()) || fchown(file.rawValue, uid, gid) == 0
             guard owned, fchmod(file.rawValue, mode_t(mode & 0o7777)) == 0 else {
                 let error = Errno(rawValue: errno)
-                try? staging.remove(backing)
-                throw NamespaceError(error, "cannot give staged file \(backing) to uid \(uid) gid \(gid) mode \(String(mode & 0o7777, radix: 8))")
+                try? staging.remove(used)
+                throw NamespaceError(error, "cannot give staged file \(used) to uid \(uid) gid \(gid) mode \(String(mode & 0o7777, radix: 8))")
             }
+            return used
         } catch let error as NamespaceError {
             throw error
         } catch let error as StagingArea.StagingError {

@@ -235,6 +235,26 @@ struct PassthroughTests {
         #expect(try readFile(fs.path(staged)) == [7])
     }
 
+    @Test("a new file takes the name of one renamed away (log rotation, lock files): both keep their bytes, also after a remount")
+    func aNameFreedByRenameCanBeCreatedAgain() throws {
+        let log = CapturedLog()
+        let fs = try mountWithStaging(log: log)
+        defer { fs.close() }
+        try FileManager.default.createDirectory(atPath: fs.path("logs"), withIntermediateDirectories: true)
+        let (first, second, third) = (randomBytes(1000, seed: 1), randomBytes(2000, seed: 2), randomBytes(3000, seed: 3))
+        _ = FileManager.default.createFile(atPath: fs.path("logs/app.log"), contents: Data(first))
+        #expect(rename(fs.path("logs/app.log"), fs.path("logs/app.log.1")) == 0)
+        #expect(FileManager.default.createFile(atPath: fs.path("logs/app.log"), contents: Data(second)), "\(log.messages)")
+        #expect(rename(fs.path("logs/app.log"), fs.path("logs/app.log.2")) == 0)
+        #expect(FileManager.default.createFile(atPath: fs.path("logs/app.log"), contents: Data(third)), "\(log.messages)")
+        let expected = ["app.log.1": first, "app.log.2": second, "app.log": third]
+        #expect(try snapshot(fs.path("logs")) == expected)
+        fs.unmount()
+        let again = try mountWithStaging(reusing: fs)
+        defer { again.unmount() }
+        #expect(try snapshot(again.path("logs")) == expected)
+    }
+
     @Test("staged files come back after a remount")
     func stagedFilesSurviveARemount() throws {
         let fs = try mountWithStaging()
