@@ -26,11 +26,14 @@ extension FileSystem {
                 return refuse(unique, "truncate of node \(id) to \(arguments.size)", error)
             }
         }
-        let changesIdentity = !arguments.valid.isDisjoint(with: [.mode, .uid, .gid])
         let result = state.withLock { state -> Result<Node, NamespaceError> in
             guard let node = state.namespace[id] else { return .failure(NamespaceError(.noSuchFileOrDirectory, "node \(id) is gone")) }
+            // Mode and owner are logged with the file; once logged they cannot change. Setting
+            // them to what they are (tar and cp -a do) changes nothing and is allowed.
+            let changesIdentity = (arguments.valid.contains(.mode) && arguments.mode & 0o7777 != node.mode & 0o7777)
+                || (arguments.valid.contains(.uid) && arguments.uid != node.uid)
+                || (arguments.valid.contains(.gid) && arguments.gid != node.gid)
             if changesIdentity {
-                // Mode and owner are logged with the file; once logged they cannot change.
                 guard case .file(.unallocated) = node.kind else {
                     return .failure(NamespaceError(.notPermitted, "\(state.namespace.relativePath(of: id)): mode and owner are fixed once logged"))
                 }

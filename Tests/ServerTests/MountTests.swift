@@ -76,6 +76,22 @@ struct MountTests {
         }
     }
 
+    @Test("a logged directory's or file's mode and owner may be set to what they are (tar, cp -a), not changed")
+    func loggedModeAndOwnerCanOnlyBeSetToThemselves() throws {
+        try withMountedFileSystem { fs in
+            #expect(mkdir(fs.path("dir"), 0o755) == 0)
+            try writeFile(fs.path("dir/f.bin"), size: 2 << 20, data: [1])
+            for path in [fs.path("dir"), fs.path("dir/f.bin")] {
+                let mode = try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+                #expect(chmod(path, mode_t(mode)) == 0, "\(path): same mode")
+                #expect(chown(path, 0, 0) == 0, "\(path): same owner")
+                #expect(chmod(path, 0o700) == -1 && errno == EPERM, "\(path): another mode")
+                #expect(chown(path, 1000, 1000) == -1 && errno == EPERM, "\(path): another owner")
+                #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == mode)
+            }
+        }
+    }
+
     @Test func readsReturnTheBytesAtTheResolvedDeviceOffsets() throws {
         try withMountedFileSystem { fs in
             let payload = randomBytes(5 << 20 + 123)
