@@ -26,8 +26,8 @@ struct CommitCommand: ParsableCommand {
         var failures = 0
         for path in paths {
             do {
-                try commit(path)
-                if !quiet { print("committed \(path)") }
+                let outcome = try commit(path)
+                if !quiet { print(outcome == .alreadyDAX ? "already DAX: \(path)" : "committed \(path)") }
             } catch {
                 failures += 1
                 FileHandle.standardError.write(Data("famfs-policy commit: \(path): \(error)\n".utf8))
@@ -40,7 +40,16 @@ struct CommitCommand: ParsableCommand {
         var description: String
     }
 
-    private func commit(_ path: String) throws {
+    enum Outcome { case committed, alreadyDAX }
+
+    /// Commits `path`, or waits for the commit already running on it (one its last close
+    /// started); a file that is DAX already is left as it is.
+    private func commit(_ path: String) throws -> Outcome {
+        switch Self.attribute("user.famfs.mode", of: path) {
+        case "dax": return .alreadyDAX
+        case "passthrough": break
+        default: throw CommitError(description: "not a file in a famfs-policyd mount (it has no user.famfs.mode)")
+        }
         let progress = quiet ? nil : ProgressReporter(path: path)
         progress?.start()
         defer { progress?.stop() }
@@ -48,6 +57,8 @@ struct CommitCommand: ParsableCommand {
             let code = errno
             let reason = String(cString: strerror(code))
             switch code {
+            case EBUSY where Self.attribute("user.famfs.commit_progress", of: path) != nil:
+                return try waitForRunningCommit(path)
             case ENOTSUP, EOPNOTSUPP:
                 throw CommitError(description: "\(reason): is this file in a famfs-policyd mount?")
             case EBUSY:
@@ -58,6 +69,23 @@ struct CommitCommand: ParsableCommand {
                 throw CommitError(description: "\(reason) (the daemon log says why)")
             }
         }
+        return .committed
+    }
+
+    /// Waits while `path` shows a commit's progress; then it must be DAX.
+    private func waitForRunningCommit(_ path: String) throws -> Outcome {
+        while Self.attribute("user.famfs.commit_progress", of: path) != nil { usleep(50_000) }
+        guard Self.attribute("user.famfs.mode", of: path) == "dax" else {
+            throw CommitError(description: "the commit already running on it failed (the daemon log says why)")
+        }
+        return .committed
+    }
+
+    /// An extended attribute's value as text; nil when the file has none of that name.
+    static func attribute(_ name: String, of path: String) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = getxattr(path, name, &buffer, buffer.count)
+        return count >= 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : nil
     }
 }
 
@@ -88,10 +116,8 @@ final class ProgressReporter: @unchecked Sendable {
     func stop() { done.signal() }
 
     private func read() -> (UInt64, UInt64)? {
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = getxattr(path, "user.famfs.commit_progress", &buffer, buffer.count)
-        guard count > 0 else { return nil }
-        let parts = String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: " ").compactMap { UInt64($0) }
-        return parts.count == 2 ? (parts[0], parts[1]) : nil
+        guard let parts = CommitCommand.attribute("user.famfs.commit_progress", of: path)?.split(separator: " ").compactMap({ UInt64($0) }),
+              parts.count == 2 else { return nil }
+        return (parts[0], parts[1])
     }
 }

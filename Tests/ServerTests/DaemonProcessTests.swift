@@ -131,6 +131,34 @@ struct DaemonProcessTests {
         #expect(try runTool("famfs-policy", ["check"] + daemon.devices).status == 0)
     }
 
+    @Test("famfs-policy commit waits for a commit a close started, reports a DAX file as already DAX, and refuses a file outside a mount")
+    func commitCommandOutcomes() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let folder = "\(daemon.directory)/policy"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
+        try daemon.start(policy: "\(folder)/staging.lua", staging: true, environment: ["FAMFS_POLICYD_FAILPOINT": "commit-copying:1"])
+        let path = "\(daemon.mountpoint)/auto.bin"
+        let bytes = randomBytes(3 << 20)
+        // Its last close commits it (the policy commits "auto" files), pausing a second at the failpoint.
+        let writer = Thread { _ = FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+        writer.start()
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("failpoint commit-copying reached") }, "\(daemon.log)")
+        let waited = try runTool("famfs-policy", ["commit", path])
+        #expect(waited.status == 0 && waited.output.contains("committed \(path)"), "\(waited.output)")
+        #expect(xattr(path, "user.famfs.mode") == "dax")
+        let again = try runTool("famfs-policy", ["commit", path])
+        #expect(again.status == 0 && again.output.contains("already DAX: \(path)"), "\(again.output)")
+        #expect(try readFile(path) == bytes)
+
+        let outside = "\(daemon.directory)/plain.txt"
+        _ = FileManager.default.createFile(atPath: outside, contents: Data("x".utf8))
+        let refused = try runTool("famfs-policy", ["commit", outside])
+        #expect(refused.status == 1 && refused.output.contains("not a file in a famfs-policyd mount"), "\(refused.output)")
+        #expect(xattr(outside, "user.famfs.commit") == nil, "nothing is set on a file outside a mount")
+    }
+
     @Test("a daemon killed inside a log append keeps the entry only once the header counts it, and appends on cleanly",
           arguments: [("log-entry-written", false), ("log-header-written", true)], ["mkdir", "truncate"])
     func crashInsideLogAppend(step: (failpoint: String, entryKept: Bool), operation: String) throws {
