@@ -121,6 +121,10 @@ extension FileSystem {
                 if size == 0 { return .success(nil) }
                 guard !node.readOnly else { return .failure(NamespaceError(.readOnlyFileSystem, "/\(path) is read-only")) }
                 do throws(NamespaceError) { _ = try relativePath(path) } catch { return .failure(error) }
+                let capacity = state.allocation.devices.reduce(0 as UInt64) { $0 + $1.size }
+                guard size <= capacity else {
+                    return .failure(NamespaceError(.noSpace, "/\(path): \(size) bytes is more than all \(state.allocation.devices.count) devices hold (\(capacity) bytes)"))
+                }
                 return .success((FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode), path))
             }
         }

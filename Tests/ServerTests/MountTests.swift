@@ -137,6 +137,19 @@ struct MountTests {
         }
     }
 
+    @Test("a first size beyond what all devices hold is ENOSPC before any policy runs; the file can still be sized")
+    func aSizeNoDevicesCanHoldIsTooLarge() throws {
+        try withMountedFileSystem { fs in
+            let path = fs.path("huge.bin")
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
+            for size in [off_t.max, off_t(2 * MountedFileSystem.deviceSize + 1)] {
+                #expect(truncate(path, size) == -1 && errno == ENOSPC, "size \(size)")
+            }
+            #expect(truncate(path, 2 << 20) == 0)
+            #expect(xattr(path, "user.famfs.mode") == "dax")
+        }
+    }
+
     @Test func metaFilesShowTheSuperblockAndLogReadOnly() throws {
         try withMountedFileSystem { fs in
             let superblock = try readFile(fs.path(".meta/.superblock"))
