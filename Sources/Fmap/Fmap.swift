@@ -86,6 +86,42 @@ public struct Fmap: Hashable, Sendable {
         }
     }
 
+    /// The parts of the claimed device ranges that file bytes `[0, end)` do not occupy:
+    /// what lies past them in each simple extent and in each strip (the rest of the last
+    /// chunk, and allocation rounding), in `claimedRanges` order. Empty parts are left out.
+    public func rangesNotHoldingFileBytes(below end: UInt64) -> [SimpleExtent] {
+        var unused: [SimpleExtent] = []
+        func keep(_ range: SimpleExtent, usedBytes: UInt64) {
+            let used = min(usedBytes, range.length)
+            if used < range.length {
+                unused.append(SimpleExtent(device: range.device, offset: range.offset + used, length: range.length - used))
+            }
+        }
+        var fileStart: UInt64 = 0
+        switch extents {
+        case .simple(let list):
+            for extent in list {
+                keep(extent, usedBytes: end > fileStart ? end - fileStart : 0)
+                fileStart &+= extent.length
+            }
+        case .interleaved(let list):
+            for extent in list {
+                let local = min(end > fileStart ? end - fileStart : 0, extent.byteCount)
+                let (fullChunks, partial) = extent.chunkSize > 0 ? local.quotientAndRemainder(dividingBy: extent.chunkSize) : (0, 0)
+                let count = UInt64(extent.strips.count)
+                for (s, strip) in extent.strips.enumerated() {
+                    // Chunk c sits in strip c % count, so strip s holds the full chunks s, s + count, ….
+                    let index = UInt64(s)
+                    let full = fullChunks > index ? (fullChunks - index + count - 1) / count : 0
+                    let tail = fullChunks % count == index ? partial : 0
+                    keep(strip, usedBytes: full * extent.chunkSize + tail)
+                }
+                fileStart &+= extent.byteCount
+            }
+        }
+        return unused
+    }
+
     /// Total device bytes claimed, which may exceed `fileSize` by allocation rounding.
     public var allocatedBytes: UInt64 {
         claimedRanges.reduce(0) { $0 &+ $1.length }

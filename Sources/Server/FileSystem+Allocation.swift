@@ -1,4 +1,5 @@
 import Allocation
+import Devices
 import Fmap
 import FuseWire
 import Metadata
@@ -92,6 +93,12 @@ extension FileSystem {
             case .success(let claimed): fmap = claimed
             case .failure(let error): return error
             }
+            do throws(NamespaceError) {
+                try zeroMemory(of: fmap, notHoldingFileBytesBelow: 0)
+            } catch {
+                state.withLock { $0.allocation.release(fmap) }
+                return error
+            }
             switch recordSizing(id, path: sizing.path, size: size, fmap: fmap) {
             case .success?: return nil
             case .failure(let error)?: return error
@@ -99,6 +106,26 @@ extension FileSystem {
             }
         }
         return NamespaceError(.resourceBusy, "node \(id) kept changing while it was laid out")
+    }
+
+    /// Zeroes the parts of `fmap`'s memory that file bytes `[0, start)` do not occupy, so
+    /// a new file never shows bytes an earlier file, or an earlier file system, left there:
+    /// not past its size either, which a mapping of its last page or chunk shows.
+    func zeroMemory(of fmap: Fmap, notHoldingFileBytesBelow start: UInt64) throws(NamespaceError) {
+        for range in fmap.rangesNotHoldingFileBytes(below: start) {
+            var offset = range.offset
+            while offset < range.offset + range.length {
+                let count = Int(min(range.offset + range.length - offset, 8 << 20))
+                do throws(DeviceError) {
+                    let device = devices[Int(range.device)]
+                    try device.zero(at: offset, count: count)
+                    try device.flush(at: offset, count: count)
+                } catch {
+                    throw NamespaceError(.ioError, "zeroing the memory of a new file: \(error)")
+                }
+                offset += UInt64(count)
+            }
+        }
     }
 
     /// How often a layout runs again when what it was made for changed before it was claimed.

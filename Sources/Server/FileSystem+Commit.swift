@@ -25,6 +25,7 @@ extension FileSystem {
             let recordedPath = try relativePath(prepared.path)
             Failpoint.reach("commit-reserved", logger: logger)
             let staged = try copyStaged(prepared.backing, into: prepared.fmap, node: id)
+            try zeroMemory(of: prepared.fmap, notHoldingFileBytesBelow: prepared.fmap.fileSize)
             Failpoint.reach("commit-copied", logger: logger)
             // The staged file holds the truth of a passthrough file's owner and mode (chmod
             // and chown went to it): the log and the DAX file take them from there.

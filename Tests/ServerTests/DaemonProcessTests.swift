@@ -131,6 +131,37 @@ struct DaemonProcessTests {
         #expect(try runTool("famfs-policy", ["check"] + daemon.devices).status == 0)
     }
 
+    @Test("a new DAX file reads zeros, also past its size in its last chunk, where an earlier file system's file left bytes")
+    func newFilesNeverShowOldBytes() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let policy = "\(repositoryRoot)/policies/stripe.lua"
+        try daemon.start(policy: policy)
+        let secret = [UInt8](repeating: 0xA5, count: 8 << 20)
+        try writeFile("\(daemon.mountpoint)/secret.bin", size: secret.count, data: secret)
+        let fmapBefore = try #require(xattr("\(daemon.mountpoint)/secret.bin", "user.famfs.fmap"))
+        daemon.send(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+        #expect(try runTool("famfs-policy", ["mkfs", "--force"] + daemon.devices).status == 0)
+
+        try daemon.start(policy: policy)
+        let path = "\(daemon.mountpoint)/fresh.bin"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(truncate(path, off_t(secret.count - 4096)) == 0)
+        #expect(xattr(path, "user.famfs.fmap")?.replacingOccurrences(of: "\(secret.count - 4096)", with: "\(secret.count)") == fmapBefore,
+                "the new file got the old one's memory, so the test looks where the old bytes were")
+        #expect(try readFile(path).allSatisfy { $0 == 0 })
+        // Past the size, in the last chunk: what a mapping of the file would show.
+        let fmap = try JSONDecoder().decode(Fmap.self, from: Data(try #require(xattr(path, "user.famfs.fmap")).utf8))
+        for range in fmap.claimedRanges {
+            let device = try FileDescriptor.open(FilePath(daemon.devices[Int(range.device)]), .readOnly)
+            defer { try? device.close() }
+            var bytes = [UInt8](repeating: 1, count: Int(range.length))
+            _ = try bytes.withUnsafeMutableBytes { try device.read(fromAbsoluteOffset: Int64(range.offset), into: $0) }
+            #expect(bytes.allSatisfy { $0 == 0 }, "device \(range.device) at \(range.offset): first nonzero \(bytes.firstIndex { $0 != 0 } ?? -1) of \(bytes.count); \(fmap)")
+        }
+    }
+
     @Test("famfs-policy commit waits for a commit a close started, reports a DAX file as already DAX, and refuses a file outside a mount")
     func commitCommandOutcomes() throws {
         let daemon = try DaemonProcess()
