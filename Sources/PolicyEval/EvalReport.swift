@@ -107,6 +107,8 @@ public struct EvalReport: Sendable, Encodable {
                 lines.append("\(head): ERROR \(error)")
             } else if let fmap = file.fmap {
                 lines.append("\(head): \(file.placement?.rawValue ?? "dax") \(Self.describe(fmap))")
+            } else if file.placement == .dax {
+                lines.append("\(head): dax, empty: no memory until its first size")
             } else {
                 lines.append("\(head): passthrough \(file.backingPath ?? "")")
             }

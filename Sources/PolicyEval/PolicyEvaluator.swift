@@ -7,8 +7,9 @@ import Policy
 /// described devices, then for each file in order `placement` (told size 0, as the daemon
 /// asks when the file is created), `on_release` for passthrough files (told the final
 /// size), and `layout` for files bound for DAX; then `resolve_device` for each device, as
-/// the kernel's GET_DAXDEV would ask once it maps a file. Every fmap is then checked against
-/// every other for overlap, and device usage is summed from the fmaps themselves.
+/// the kernel's GET_DAXDEV would ask once it maps a file. Like the daemon, it lays out no
+/// empty file and commits none. Every fmap is then checked against every other for
+/// overlap, and device usage is summed from the fmaps themselves.
 public enum PolicyEvaluator {
     public static func evaluate(policyPath: String, input: EvalInput, limits: PolicyLimits = PolicyLimits(),
                                 logger: Logger = Logger(label: "famfs.policy.eval")) -> EvalReport {
@@ -75,12 +76,15 @@ public enum PolicyEvaluator {
         do {
             var created = facts
             created.size = 0
+            // As in the daemon: a DAX file gets memory at its first size, so an empty one has
+            // none, and an empty passthrough file is not committed (there is nothing to copy).
             switch try runtime.placement(for: created) {
             case .dax:
                 result.placement = .dax
+                if file.size == 0 { return result }
             case .passthrough(let backingPath):
                 result.backingPath = backingPath
-                guard try runtime.shouldCommitOnRelease(facts) else {
+                guard try runtime.shouldCommitOnRelease(facts), file.size > 0 else {
                     result.placement = .passthrough
                     return result
                 }

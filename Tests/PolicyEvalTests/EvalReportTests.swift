@@ -123,6 +123,23 @@ import Testing
         #expect(report.devices[1].error == "policy.lua:2: resolve_device: resolve_device returned a path of 256 bytes; the kernel takes at most 255")
     }
 
+    @Test func likeTheDaemonEvalLaysOutNoEmptyFileAndCommitsNone() throws {
+        let policy = try writePolicy("""
+            function placement(file) if file.path:find("^/staged") then return "passthrough", "s" .. file.path end return "dax" end
+            function on_release(file) return true end
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
+            """)
+        let input = EvalInput(devices: evalDevices(1, size: 1 << 30),
+                              files: [.init(path: "/empty", size: 0), .init(path: "/staged-empty", size: 0), .init(path: "/a", size: 1)])
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: input)
+        #expect(report.valid, "alloc would refuse 0 bytes, but layout is not called for an empty file")
+        #expect(report.files.map(\.placement) == [.dax, .passthrough, .dax])
+        #expect(report.files.map { $0.fmap == nil } == [true, true, false])
+        let text = report.text(policy: policy)
+        #expect(text.contains("/empty 0: dax, empty: no memory until its first size"), "\(text)")
+        #expect(text.contains("/staged-empty 0: passthrough s/staged-empty"), "\(text)")
+    }
+
     @Test func twoDevicesResolvingToOneKernelPathMakeTheReportInvalid() throws {
         let policy = try writePolicy("""
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
