@@ -206,6 +206,12 @@ private func strips(_ fmap: Fmap) -> [SimpleExtent] {
             assert(famfs.parse_pool(nil) == nil and famfs.parse_pool("") == nil)
             local none, problem = famfs.parse_pool("0x10")
             assert(none == nil and problem:find("is not a device index", 1, true), problem)
+            none, problem = famfs.parse_pool("0,0,1")
+            assert(none == nil and problem == '"0" in "0,0,1" names device 0 again; name each device once', problem)
+            none, problem = famfs.parse_pool("0-3,2")
+            assert(none == nil and problem == '"2" in "0-3,2" names device 2 again; name each device once', problem)
+            none, problem = famfs.parse_pool("4-6,0-4")
+            assert(none == nil and problem:find("names device 4 again", 1, true), problem)
             local picked = famfs.pick_round_robin(pool, 2, 3, 50)
             assert(#picked == 2 and picked[1].index == 6 and picked[2].index == 1)
             devices[7].free = 0

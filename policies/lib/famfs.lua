@@ -71,8 +71,8 @@ end
 
 -- A pool spec such as "0-7,12" (0-based device indices, ranges inclusive) as a list of
 -- { first, last } ranges; nil for every device when the spec is nil or "". Only the syntax
--- is checked: famfs.pool checks the indices against the devices. Returns nil and a
--- message when the spec is not one.
+-- is checked, and that no device is named twice: famfs.pool checks the indices against the
+-- devices. Returns nil and a message when the spec is not one.
 function famfs.parse_pool(spec)
   if spec == nil or spec == "" then return nil end
   spec = tostring(spec)
@@ -87,6 +87,11 @@ function famfs.parse_pool(spec)
     first, last = math.tointeger(tonumber(first)), math.tointeger(tonumber(last))
     if first == nil or last == nil then return nil, where .. " is too large an index" end
     if first > last then return nil, where .. " runs backwards; write the smaller index first" end
+    for _, earlier in ipairs(ranges) do
+      if first <= earlier[2] and last >= earlier[1] then
+        return nil, ("%s names device %d again; name each device once"):format(where, math.max(first, earlier[1]))
+      end
+    end
     ranges[#ranges + 1] = { first, last }
   end
   if #ranges == 0 then return nil, ("%q names no device"):format(spec) end
