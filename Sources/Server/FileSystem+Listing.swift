@@ -69,14 +69,17 @@ extension FileSystem {
         var node: Node?
     }
 
+    /// STATFS: bytes from the allocation state; "inodes" from the log, where each directory
+    /// and DAX file takes one entry: free ones are the log's free slots.
     func statfs(_ unique: UInt64) -> Response {
-        let (free, files) = state.withLock { state in
-            (state.allocation.devices.reduce(0) { $0 + $1.freeBytes }, state.namespace.nodes.count)
+        let (free, nodes) = state.withLock { state in
+            (state.allocation.devices.reduce(0) { $0 + $1.freeBytes }, UInt64(state.namespace.nodes.count))
         }
+        let freeSlots = image.freeSlots
         let total = devices.reduce(0) { $0 + $1.size }
         let blockSize = UInt64(FmapLimits.kib4)
         return .reply(unique, StatfsReply(blocks: total / blockSize, freeBlocks: free / blockSize, availableBlocks: free / blockSize,
-                                          files: UInt64(files), freeFiles: 1 << 20, blockSize: UInt32(blockSize),
+                                          files: nodes + freeSlots, freeFiles: freeSlots, blockSize: UInt32(blockSize),
                                           maxNameLength: 255, fragmentSize: UInt32(blockSize)))
     }
 

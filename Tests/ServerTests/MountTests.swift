@@ -150,6 +150,25 @@ struct MountTests {
         }
     }
 
+    @Test("statfs counts free inodes as the log's free entries: a mkdir and a sized file take one each")
+    func statfsCountsLogEntriesAsInodes() throws {
+        try withMountedFileSystem { fs in
+            func counts() -> (files: UInt64, free: UInt64) {
+                var info = statvfs()
+                _ = statvfs(fs.mountpoint, &info)
+                return (UInt64(info.f_files), UInt64(info.f_ffree))
+            }
+            let before = counts()
+            #expect(before.free > 0 && before.free < before.files)
+            #expect(mkdir(fs.path("d"), 0o755) == 0)
+            #expect(counts().free == before.free - 1)
+            try writeFile(fs.path("d/f.bin"), size: 2 << 20, data: [1])
+            let after = counts()
+            #expect(after.free == before.free - 2)
+            #expect(after.files == before.files, "used plus free entries stay the same")
+        }
+    }
+
     @Test func metaFilesShowTheSuperblockAndLogReadOnly() throws {
         try withMountedFileSystem { fs in
             let superblock = try readFile(fs.path(".meta/.superblock"))
