@@ -1,5 +1,6 @@
 import CFuse
 import FuseWire
+import Logging
 import Policy
 import SystemPackage
 
@@ -162,14 +163,21 @@ extension FileSystem {
               node.backing != nil else { return .ok(unique) }
         do {
             if try context.policy.shouldCommitOnRelease(facts(of: node, path: path)) {
-                if let error = commit(id, context: context) {
-                    logger.error("commit of /\(path) on release failed: \(error.description)")
-                }
+                releaseCommits.run(id) { id in commitOnRelease(id, context: context) }
             }
         } catch {
             logger.error("on_release of /\(path) failed: \(error.description)")
         }
         return .ok(unique)
+    }
+
+    /// Commits a file its release asked to commit; a failure is logged, as no caller waits.
+    /// One that another commit, or a writer, holds up is routine (the next release asks again).
+    private func commitOnRelease(_ id: UInt64, context: WorkerContext) {
+        guard let error = commit(id, context: context) else { return }
+        let path = state.withLock { state in state.namespace[id] == nil ? "node \(id)" : "/" + state.namespace.relativePath(of: id) }
+        let level: Logger.Level = error.errno == .resourceBusy ? .info : error.errno == .noSpace ? .warning : .error
+        logger.log(level: level, "commit of \(path) on release failed: \(error.description)")
     }
 
     func fsyncPassthrough(_ unique: UInt64, _ file: OpenFile) -> Response {

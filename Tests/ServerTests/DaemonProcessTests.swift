@@ -162,6 +162,32 @@ struct DaemonProcessTests {
         }
     }
 
+    @Test("commits on release leave a worker free: the mount answers while two files commit, one after the other")
+    func releaseCommitsLeaveAWorkerFree() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let folder = "\(daemon.directory)/policy"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
+        // Each step of a copy (a 2 MiB chunk) pauses a second, so a 5 MiB commit takes three.
+        try daemon.start(policy: "\(folder)/staging.lua", staging: true, environment: ["FAMFS_POLICYD_FAILPOINT": "commit-copying:1"],
+                         options: ["--workers", "2"])
+        let contents = [randomBytes(5 << 20, seed: 1), randomBytes(5 << 20, seed: 2)]
+        for (i, bytes) in contents.enumerated() {
+            _ = FileManager.default.createFile(atPath: "\(daemon.mountpoint)/auto\(i).bin", contents: Data(bytes))
+        }
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("failpoint commit-copying reached") }, "\(daemon.log)")
+        usleep(300_000) // the second release reaches the other worker
+        let listing = try FileManager.default.contentsOfDirectory(atPath: daemon.mountpoint)
+        #expect(Set(listing).isSuperset(of: ["auto0.bin", "auto1.bin"]))
+        #expect(!daemon.log.contains("committed /auto"), "the listing waited for a commit to end: \(daemon.log)")
+        for (i, bytes) in contents.enumerated() {
+            let path = "\(daemon.mountpoint)/auto\(i).bin"
+            #expect(waitUntil(timeout: 30) { xattr(path, "user.famfs.mode") == "dax" }, "\(daemon.log)")
+            #expect(try readFile(path) == bytes)
+        }
+    }
+
     @Test("famfs-policy commit waits for a commit a close started, reports a DAX file as already DAX, and refuses a file outside a mount")
     func commitCommandOutcomes() throws {
         let daemon = try DaemonProcess()
