@@ -53,7 +53,7 @@ let package = Package(
         ]),
         // Dry-run evaluation of a policy over described devices and files, with text and JSON reports.
         .target(name: "PolicyEval", dependencies: [
-            "Policy", "Fmap", "Allocation", .product(name: "Yams", package: "Yams"),
+            "Policy", "Fmap", "Allocation", "Metadata", .product(name: "Yams", package: "Yams"),
         ]),
         // System calls the Glibc module lacks (extended attributes).
         .target(name: "CSystemExtras"),

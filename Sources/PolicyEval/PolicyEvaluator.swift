@@ -1,6 +1,7 @@
 import Allocation
 import Fmap
 import Logging
+import Metadata
 import Policy
 
 /// Runs a policy as the daemon would, without mounting: a fresh allocation state over the
@@ -23,7 +24,14 @@ public enum PolicyEvaluator {
         do {
             let runtime = try PolicyRuntime(policyPath: policyPath, devices: devices, config: input.config,
                                             limits: limits, allocator: allocator, logger: logger)
-            files = input.files.map { evaluate($0, runtime: runtime, allocator: allocator) }
+            var seen: Set<String> = []
+            files = input.files.map { file in
+                guard seen.insert(file.path).inserted else {
+                    return EvalReport.FileResult(path: file.path, size: file.size, mode: file.mode,
+                                                 error: "\(file.path) is listed twice; a path names one file")
+                }
+                return evaluate(file, runtime: runtime, allocator: allocator)
+            }
             kernelPaths = devices.map { device in Result { () throws(PolicyError) in try runtime.resolveDevice(device.index) } }
             refuseSharedKernelPaths(&kernelPaths, policy: runtime)
         } catch {
@@ -73,6 +81,21 @@ public enum PolicyEvaluator {
                                  allocator: AllocationStateAllocator) -> EvalReport.FileResult {
         let facts = FileFacts(path: file.path, size: file.size, uid: file.uid, gid: file.gid, mode: file.mode)
         var result = EvalReport.FileResult(path: file.path, size: file.size, mode: file.mode)
+        // The daemon's rules for a path: one in the mount, and for a DAX file one the log holds.
+        guard file.path.hasPrefix("/") else {
+            result.error = "\(file.path) does not start with '/'; give the file's path in the mount, e.g. /\(file.path)"
+            return result
+        }
+        var tooLongForTheLog: String?
+        do throws(MediaFormatError) {
+            _ = try RelativePath(String(file.path.dropFirst()))
+        } catch {
+            guard case .pathTooLong = error else {
+                result.error = "\(error) (the daemon refuses such a path)"
+                return result
+            }
+            tooLongForTheLog = "\(error): the daemon refuses it as a DAX file (ENAMETOOLONG)"
+        }
         do {
             var created = facts
             created.size = 0
@@ -81,11 +104,19 @@ public enum PolicyEvaluator {
             switch try runtime.placement(for: created) {
             case .dax:
                 result.placement = .dax
+                if let tooLongForTheLog {
+                    result.error = tooLongForTheLog
+                    return result
+                }
                 if file.size == 0 { return result }
             case .passthrough(let backingPath):
                 result.backingPath = backingPath
                 guard try runtime.shouldCommitOnRelease(facts), file.size > 0 else {
                     result.placement = .passthrough
+                    return result
+                }
+                if let tooLongForTheLog {
+                    result.error = tooLongForTheLog
                     return result
                 }
                 result.placement = .committed

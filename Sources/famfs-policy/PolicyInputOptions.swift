@@ -57,6 +57,10 @@ struct PolicyInputOptions: ParsableArguments {
             guard let bytes = SizeText.parse(reserve) else { throw ValidationError("--reserve '\(reserve)' is not a size, e.g. 8M.") }
             result.reservedBytes = bytes
         }
+        var seen: Set<String> = []
+        if let twice = result.devices.first(where: { !seen.insert($0.path).inserted }) {
+            throw ValidationError("device \(twice.path) is given twice; give each device once, as mkfs takes them.")
+        }
         return result
     }
 

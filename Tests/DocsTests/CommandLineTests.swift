@@ -22,6 +22,7 @@ import Testing
 
     @Test func inputFoundBadOnceParsedPointsAtThatCommandsHelpWithExitStatus64() throws {
         for arguments in [["eval", "--policy", "policies/stripe.lua", "--device", "/dev/dax0.0=1Q", "--file", "/a=1M"],
+                          ["eval", "--policy", "policies/stripe.lua", "--device", "/dev/dax0.0=1G", "--device", "/dev/dax0.0=1G", "--file", "/a=1M"],
                           ["test", "nope.lua"]] {
             let result = try famfsPolicy(arguments)
             #expect(result.status == 64, "\(result.output)")

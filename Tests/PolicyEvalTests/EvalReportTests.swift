@@ -140,6 +140,25 @@ import Testing
         #expect(text.contains("/staged-empty 0: passthrough s/staged-empty"), "\(text)")
     }
 
+    @Test func pathsTheDaemonRefusesAreThatFilesError() throws {
+        let policy = try writePolicy("""
+            function placement(file) if file.path:find("^/staged") then return "passthrough", "s" .. file.path end return "dax" end
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
+            """)
+        let long = "/" + String(repeating: "x", count: 80)
+        let paths = ["/a/../b", "a/b", long, "/staged" + long, "/ok", "/ok"]
+        let input = EvalInput(devices: evalDevices(1, size: 1 << 30), files: paths.map { .init(path: $0, size: 1) })
+        let report = PolicyEvaluator.evaluate(policyPath: policy, input: input)
+        #expect(!report.valid)
+        let errors = report.files.map(\.error)
+        #expect(errors[0] == "relative path 'a/../b' has an empty, '.' or '..' component (the daemon refuses such a path)")
+        #expect(errors[1] == "a/b does not start with '/'; give the file's path in the mount, e.g. /a/b")
+        #expect(errors[2]?.hasSuffix("is 80 bytes; famfs's log holds at most 79: the daemon refuses it as a DAX file (ENAMETOOLONG)") == true)
+        #expect(errors[3] == nil && report.files[3].placement == .passthrough, "a passthrough file's path is not logged")
+        #expect(errors[4] == nil)
+        #expect(errors[5] == "/ok is listed twice; a path names one file")
+    }
+
     @Test func twoDevicesResolvingToOneKernelPathMakeTheReportInvalid() throws {
         let policy = try writePolicy("""
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
