@@ -37,7 +37,9 @@ extension FileSystem {
                 } catch {
                     throw NamespaceError(error.errno, "\(error)")
                 }
-                state.namespace.setContent(.dax(prepared.fmap, FmapResolver(prepared.fmap)), of: id, now: now())
+                // The file's modification time is its staged file's (tar and cp -p set it there).
+                state.namespace.setContent(.dax(prepared.fmap, FmapResolver(prepared.fmap)), of: id,
+                                           now: UInt64(bitPattern: Int64(staged.st_mtim.tv_sec)))
                 state.namespace.update(id) { node in
                     (node.uid, node.gid, node.mode) = (uid, gid, Self.regularType | permissions)
                 }

@@ -194,7 +194,7 @@ struct PassthroughTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: fs.mountpoint).contains("old.bin"))
     }
 
-    @Test("a commit logs the owner and mode the file has then (chmod and chown of the staged file), and a remount keeps them")
+    @Test("a commit logs the owner and mode the file has then (chmod and chown of the staged file), and a remount keeps them; it keeps the file's modification time")
     func commitKeepsOwnerAndMode() throws {
         let fs = try mountWithStaging()
         defer { fs.close() }
@@ -202,6 +202,8 @@ struct PassthroughTests {
         _ = FileManager.default.createFile(atPath: path, contents: Data(randomBytes(1 << 20)))
         #expect(chmod(path, 0o600) == 0)
         #expect(chown(path, 1234, 2345) == 0)
+        var times = [timespec(tv_sec: 978_307_200, tv_nsec: 0), timespec(tv_sec: 978_307_200, tv_nsec: 0)] // 2001-01-01, as cp -p sets
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
         let setfattr = try Process.run(URL(fileURLWithPath: "/usr/bin/setfattr"), arguments: ["-n", "user.famfs.commit", "-v", "1", path])
         setfattr.waitUntilExit()
         #expect(setfattr.terminationStatus == 0)
@@ -212,6 +214,8 @@ struct PassthroughTests {
             return (info.st_uid, info.st_gid, UInt32(info.st_mode) & 0o7777)
         }
         #expect(owner(path) == (1234, 2345, 0o600))
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_mtim.tv_sec == 978_307_200, "mtime \(info.st_mtim.tv_sec)")
         fs.unmount()
         let again = try mountWithStaging(reusing: fs)
         defer { again.unmount() }
