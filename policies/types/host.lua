@@ -14,7 +14,7 @@
 ---@field path string
 ---@field size integer
 ---@field free integer  bytes not yet allocated, refreshed by the host
----@field alignment integer  alloc's default alignment: 2 MiB, or a devdax device's own when larger
+---@field alignment integer  alloc's default alignment: the 2 MiB allocation unit
 ---@field numa_node integer?  NUMA node of the device's memory; nil when unknown
 
 ---@class Range
