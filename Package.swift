@@ -95,7 +95,9 @@ let package = Package(
         .testTarget(name: "MetadataTests", dependencies: ["Metadata", "CFamfsMediaReference"]),
         // C definitions of famfs's on-media structs, compiled independently of the Swift codecs they check.
         .target(name: "CFamfsMediaReference", path: "Tests/CFamfsMediaReference"),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Fmap", "Allocation"]),
+        .testTarget(name: "PolicyTests", dependencies: [
+            "Policy", "Fmap", "Allocation", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "PolicyEvalTests", dependencies: ["PolicyEval", "Policy", "Fmap"]),
         // Every example in README.md, docs/ and examples/ runs: Lua blocks load, commands exit as documented;
         // the commands' help has examples, and their errors say what to type.

@@ -1,5 +1,6 @@
 #include "clua_internal.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +363,55 @@ static void record_hooks(lua_State *L, clua_runtime *rt) {
         raise_status(L, CLUA_MISSING_HOOK, "", "the policy defines no layout(file, devices) function");
 }
 
+/* Edit distance between `a` and `b`, ignoring case; at most `limit + 1` (as soon as it is known
+   to be larger). Names longer than 40 bytes are never close. */
+static size_t name_distance(const char *a, size_t a_length, const char *b, size_t limit) {
+    size_t b_length = strlen(b);
+    if (a_length > 40 || b_length > 40) return limit + 1;
+    size_t row[41];
+    for (size_t j = 0; j <= b_length; j++) row[j] = j;
+    for (size_t i = 1; i <= a_length; i++) {
+        size_t diagonal = row[0], smallest = row[0] = i;
+        for (size_t j = 1; j <= b_length; j++) {
+            size_t above = row[j];
+            int same = tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 1]);
+            size_t best = diagonal + (same ? 0 : 1);
+            if (above + 1 < best) best = above + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+            if (best < smallest) smallest = best;
+        }
+        if (smallest > limit) return limit + 1;
+    }
+    return row[b_length];
+}
+
+/* Warns about each global function whose name is a hook's name misspelt (`on_relase`,
+   `Layout`): the host would never call it, and nothing else would say so. */
+static void warn_about_near_hook_names(lua_State *L, clua_runtime *rt) {
+    lua_pushglobaltable(L);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        size_t length = 0;
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tolstring(L, -2, &length) : NULL;
+        if (name != NULL && lua_type(L, -1) == LUA_TFUNCTION) {
+            for (int hook = 0; hook < CLUA_HOOK_COUNT; hook++) {
+                const char *hook_name = clua_hook_names[hook];
+                if (strcmp(name, hook_name) == 0 || name_distance(name, length, hook_name, 2) > 2) continue;
+                char message[256];
+                int written = snprintf(message, sizeof message,
+                                       "the policy defines %s, which is not a hook and is never called: did you mean %s?",
+                                       name, hook_name);
+                if (written > 0) rt->host.log(rt->host.context, 2, message, strlen(message));
+                break;
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
+
 static int load_body(lua_State *L) {
     clua_runtime *rt = clua_runtime_of(L);
     load_request *request = lua_touserdata(L, 1);
@@ -371,6 +421,7 @@ static int load_body(lua_State *L) {
     }
     lua_call(L, 0, 0);
     record_hooks(L, rt);
+    warn_about_near_hook_names(L, rt);
     return 0;
 }
 

@@ -199,7 +199,25 @@ import Testing
             print("printed")
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
             """])
-        _ = try fixture.runtime()
+        let log = LogLines()
+        _ = try fixture.runtime(log: log)
+        #expect(log.all == ["info: loaded 1 true", "warning: careful", "info: printed"])
+    }
+
+    @Test func aMisspeltHookIsWarnedAboutAtLoad() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
+            function on_relase(file) return true end
+            function Placement(file) return "dax" end
+            function pick_devices(devices) return devices end
+            """])
+        let log = LogLines()
+        let runtime = try fixture.runtime(log: log)
+        #expect(!runtime.defines(.onRelease) && !runtime.defines(.placement))
+        #expect(Set(log.all) == [
+            "warning: the policy defines on_relase, which is not a hook and is never called: did you mean on_release?",
+            "warning: the policy defines Placement, which is not a hook and is never called: did you mean placement?",
+        ])
     }
 
     @Test func stateKeepsWorkingAcrossManyCalls() throws {
