@@ -173,8 +173,10 @@ extension FileSystem {
 
     /// Commits a file its release asked to commit; a failure is logged, as no caller waits.
     /// One that another commit, or a writer, holds up is routine (the next release asks again).
+    /// A failure that repeats the file's last one is not logged again.
     private func commitOnRelease(_ id: UInt64, context: WorkerContext) {
-        guard let error = commit(id, context: context) else { return }
+        let failure = commit(id, context: context)
+        guard releaseCommits.isNews(id, failure: failure?.description), let error = failure else { return }
         let path = state.withLock { state in state.namespace[id] == nil ? "node \(id)" : "/" + state.namespace.relativePath(of: id) }
         let level: Logger.Level = error.errno == .resourceBusy ? .info : error.errno == .noSpace ? .warning : .error
         logger.log(level: level, "commit of \(path) on release failed: \(error.description)")

@@ -10,6 +10,8 @@ final class ReleaseCommits: Sendable {
         var running = 0
         /// Files waiting, in release order; each at most once.
         var waiting: [UInt64] = []
+        /// The last failure reported for each file whose commit on release failed.
+        var lastFailure: [UInt64: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -17,6 +19,18 @@ final class ReleaseCommits: Sendable {
     /// How many workers may commit on release at once (at least one).
     func setLimit(_ limit: Int) {
         state.withLock { $0.limit = max(1, limit) }
+    }
+
+    /// Whether a failed commit of `id` is worth logging: not when the last one failed the same
+    /// way (every read of a staged file on a full device would log it again). nil: it worked.
+    func isNews(_ id: UInt64, failure: String?) -> Bool {
+        state.withLock { state in
+            guard let failure else {
+                state.lastFailure[id] = nil
+                return false
+            }
+            return state.lastFailure.updateValue(failure, forKey: id) != failure
+        }
     }
 
     /// Commits `id`, then every file left waiting meanwhile, with `commit`; or, when `limit`

@@ -259,6 +259,23 @@ struct PassthroughTests {
         #expect(try snapshot(again.path("logs")) == expected)
     }
 
+    @Test("a commit on release that fails the same way again is logged once, not at every close")
+    func aRepeatedReleaseCommitFailureIsLoggedOnce() throws {
+        let log = CapturedLog()
+        let fs = try mountWithStaging(log: log)
+        defer { fs.close() }
+        // More than both devices hold: every commit its closes ask for fails for space.
+        let path = fs.path("auto-too-big.bin")
+        let file = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create], permissions: .ownerReadWrite)
+        try file.resize(to: Int64(2 * MountedFileSystem.deviceSize + (8 << 20)))
+        try file.close()
+        for _ in 0..<3 { try FileDescriptor.open(FilePath(path), .readOnly).close() }
+        #expect(waitUntil(timeout: 10) { log.messages.contains { $0.contains("commit of /auto-too-big.bin on release failed") } })
+        usleep(300_000)
+        #expect(log.messages.filter { $0.contains("on release failed") }.count == 1, "\(log.messages)")
+        #expect(xattr(path, "user.famfs.mode") == "passthrough")
+    }
+
     @Test("staged files come back after a remount")
     func stagedFilesSurviveARemount() throws {
         let fs = try mountWithStaging()
