@@ -1,5 +1,6 @@
 import Fmap
 import Foundation
+import Metadata
 import Policy
 import Yams
 
@@ -38,11 +39,12 @@ public struct EvalInput: Sendable, Equatable {
     public var devices: [Device]
     public var files: [File]
     public var config: [String: String]
-    /// Bytes at the start of every device the allocator never hands out.
-    public var reservedBytes: UInt64
+    /// Bytes at the start of every device the allocator never hands out; nil for what the
+    /// daemon keeps on devices `famfs-policy mkfs` formatted (`reservedBytes(onDevice:)`).
+    public var reservedBytes: UInt64?
 
     public init(policyPath: String? = nil, devices: [Device] = [], files: [File] = [],
-                config: [String: String] = [:], reservedBytes: UInt64 = 0) {
+                config: [String: String] = [:], reservedBytes: UInt64? = nil) {
         self.policyPath = policyPath
         self.devices = devices
         self.files = files
@@ -81,7 +83,7 @@ public struct EvalInput: Sendable, Equatable {
     /// `policy`; `source` names the input in errors (`examples/x.yaml: devices[2]: missing 'size'`).
     public static func parse(yaml text: String, folder: String, source: String = "the eval input") throws(EvalInputError) -> EvalInput {
         let document = try EvalDocument.decode(text, source: source)
-        var input = EvalInput(config: document.config ?? [:], reservedBytes: document.reserve?.bytes ?? 0)
+        var input = EvalInput(config: document.config ?? [:], reservedBytes: document.reserve?.bytes)
         if let policy = document.policy {
             input.policyPath = policy.hasPrefix("/") ? policy : folder + "/" + policy
         }
@@ -106,8 +108,15 @@ public struct EvalInput: Sendable, Equatable {
     }
 }
 
-/// A malformed eval input, in words the user can act on.
 extension EvalInput {
+    /// Bytes never handed out at the start of device `index`: `reservedBytes` when given;
+    /// otherwise what the daemon keeps, the superblock and the default-length log on the
+    /// primary device and a superblock on each other one.
+    public func reservedBytes(onDevice index: Int) -> UInt64 {
+        reservedBytes ?? FamfsMedia.superblockReservation + (index == 0 ? FamfsMedia.defaultLogLength : 0)
+    }
+
+
     /// The described devices as a policy sees them, in index order, allocating in 2 MiB units.
     public var deviceFacts: [DeviceFacts] {
         devices.enumerated().map { index, device in
@@ -117,6 +126,7 @@ extension EvalInput {
     }
 }
 
+/// A malformed eval input, in words the user can act on.
 public struct EvalInputError: Error, Sendable, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }

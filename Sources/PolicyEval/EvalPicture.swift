@@ -118,8 +118,8 @@ public enum EvalPicture {
         }
         used.sort { $0.offset < $1.offset }
         var result: [Range] = []
-        let reserved = min(report.reservedBytes == 0 ? 0 : (report.reservedBytes + FmapLimits.mib2 - 1) / FmapLimits.mib2 * FmapLimits.mib2,
-                           device.size)
+        let reservedBytes = Int(device.index) < report.reservedBytes.count ? report.reservedBytes[Int(device.index)] : 0
+        let reserved = min((reservedBytes + FmapLimits.mib2 - 1) / FmapLimits.mib2 * FmapLimits.mib2, device.size)
         if reserved > 0 { result.append(Range(kind: "reserved", offset: 0, length: reserved)) }
         var cursor = reserved
         for range in used {

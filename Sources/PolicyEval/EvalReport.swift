@@ -78,8 +78,8 @@ public struct EvalReport: Sendable, Encodable {
     public var files: [FileResult]
     /// Why the policy did not load, if it did not (every file then carries the same error).
     public var loadError: String?
-    /// Bytes at the start of every device that were never allocated (eval's reserve).
-    public var reservedBytes: UInt64 = 0
+    /// Bytes at the start of each device that were never allocated (superblock and log, or eval's reserve).
+    public var reservedBytes: [UInt64] = []
 
     enum CodingKeys: String, CodingKey { case valid, devices, files }
 

@@ -5,7 +5,8 @@ import Metadata
 import Policy
 
 /// Runs a policy as the daemon would, without mounting: a fresh allocation state over the
-/// described devices, then for each file in order `placement` (told size 0, as the daemon
+/// described devices (never handing out what the daemon keeps, unless a reserve is given),
+/// then for each file in order `placement` (told size 0, as the daemon
 /// asks when the file is created), `on_release` for passthrough files (told the final
 /// size), and `layout` for files bound for DAX; then `resolve_device` for each device, as
 /// the kernel's GET_DAXDEV would ask once it maps a file. Like the daemon, it lays out no
@@ -15,8 +16,8 @@ public enum PolicyEvaluator {
     public static func evaluate(policyPath: String, input: EvalInput, limits: PolicyLimits = PolicyLimits(),
                                 logger: Logger = Logger(label: "famfs.policy.eval")) -> EvalReport {
         let devices = input.deviceFacts
-        let allocator = AllocationStateAllocator(state: AllocationState(devices: input.devices.map {
-            DeviceSpace(size: $0.size, reservedBytes: input.reservedBytes)
+        let allocator = AllocationStateAllocator(state: AllocationState(devices: input.devices.enumerated().map {
+            DeviceSpace(size: $1.size, reservedBytes: input.reservedBytes(onDevice: $0))
         }))
         var files: [EvalReport.FileResult]
         var kernelPaths: [Result<String, PolicyError>?] = devices.map { _ in nil }
@@ -58,7 +59,8 @@ public enum PolicyEvaluator {
             return usage
         }
         let valid = loadError == nil && files.allSatisfy { $0.error == nil } && usage.allSatisfy { $0.error == nil }
-        return EvalReport(valid: valid, devices: usage, files: files, loadError: loadError, reservedBytes: input.reservedBytes)
+        return EvalReport(valid: valid, devices: usage, files: files, loadError: loadError,
+                          reservedBytes: input.devices.indices.map(input.reservedBytes(onDevice:)))
     }
 
     /// Turns each kernel path that an earlier device already resolved to into an error: the

@@ -14,7 +14,7 @@ struct PolicyInputOptions: ParsableArguments {
     @Option(name: .customLong("set"), help: "A policy config value as KEY=VALUE (the script's config table); repeat for more.")
     var settings: [String] = []
 
-    @Option(help: "Bytes reserved at the start of every device, never allocated (e.g. 8M).")
+    @Option(help: "Bytes never allocated at the start of every device (e.g. 8M). eval's default is what the daemon keeps: 10M on device 0 (superblock and log), 2M on the others; test's is none.")
     var reserve: String?
 
     @Option(name: .customLong("instruction-budget"), help: "Lua instructions one hook call (or one test) may run.")

@@ -48,7 +48,7 @@ struct TestCommand: ParsableCommand {
         var logger = Logger(label: "famfs.policy.test")
         logger.logLevel = verbose ? .debug : .warning
         let suite = PolicyTestSuite(policyPath: policyPath, testPath: testPath, devices: devices, config: input.config,
-                                    reservedBytes: input.reservedBytes, limits: try inputs.limits(), logger: logger)
+                                    reservedBytes: input.reservedBytes ?? 0, limits: try inputs.limits(), logger: logger)
         let tests: [PolicyTestSuite.Case]
         do { tests = try suite.discover() } catch {
             print("FAIL \(testPath ?? policyPath) does not load: \(error)")

@@ -26,7 +26,8 @@ import Testing
         #expect(fmap["file_size"] as? Int == 3 << 20)
         let extents = try #require(fmap["extents"] as? [[String: Any]])
         #expect(extents.count == 1)
-        #expect(extents[0]["dev"] as? Int == 0 && extents[0]["offset"] as? Int == 0 && extents[0]["length"] as? Int == 4 << 20)
+        // Device 0 keeps its superblock and the default 8 MiB log first, as the daemon does.
+        #expect(extents[0]["dev"] as? Int == 0 && extents[0]["offset"] as? Int == 10 << 20 && extents[0]["length"] as? Int == 4 << 20)
     }
 
     @Test func interleavedExtentsUseTheContractKeys() throws {
@@ -159,6 +160,19 @@ import Testing
         #expect(errors[5] == "/ok is listed twice; a path names one file")
     }
 
+    @Test func withoutAReserveDevicesKeepWhatTheDaemonKeepsAndAReserveReplacesIt() throws {
+        let files: [EvalInput.File] = [.init(path: "/a", size: 4 << 20)]
+        let daemonLike = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/stripe.lua",
+                                                  input: EvalInput(devices: evalDevices(3, size: 1 << 30), files: files))
+        #expect(daemonLike.files[0].fmap?.claimedRanges.map(\.offset) == [10 << 20, 2 << 20])
+        #expect(daemonLike.reservedBytes == [10 << 20, 2 << 20, 2 << 20])
+        let svg = EvalPicture.svg(daemonLike, policy: "stripe.lua")
+        #expect(svg.contains(#"data-device="0" data-offset="0" data-length="10485760""#), "\(svg)")
+        let reserved = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/stripe.lua",
+                                                input: EvalInput(devices: evalDevices(3, size: 1 << 30), files: files, reservedBytes: 0))
+        #expect(reserved.files[0].fmap?.claimedRanges.map(\.offset) == [0, 0])
+    }
+
     @Test func twoDevicesResolvingToOneKernelPathMakeTheReportInvalid() throws {
         let policy = try writePolicy("""
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
@@ -227,7 +241,7 @@ import Testing
                               files: [.init(path: "/data/a", size: 8 << 20), .init(path: "/scratch/x", size: 8 << 20)])
         let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/mixed.lua", input: input)
         let text = report.text(policy: "mixed.lua")
-        #expect(text.contains("/data/a 8M: committed interleaved 2x2M [0:0x0+4M 1:0x0+4M]"))
+        #expect(text.contains("/data/a 8M: committed interleaved 2x2M [0:0xa00000+4M 1:0x200000+4M]"), "\(text)")
         #expect(text.contains("/scratch/x 8M: passthrough scratch/x"))
         #expect(text.contains("0 /dev/dax0.0: 4M of 1G used (0.4%)"))
         #expect(text.contains("balance: most and least used devices differ by 0"))

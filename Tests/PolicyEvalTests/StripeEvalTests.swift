@@ -83,7 +83,8 @@ import Testing
     }
 
     @Test func fullDevicesFailFilesWithENOSPCButKeepEarlierOnes() throws {
-        let input = EvalInput(devices: evalDevices(2, size: 16 << 20),
+        // Device 0 has 22 MiB free (the superblock and log take 10), device 1 has 30 MiB.
+        let input = EvalInput(devices: evalDevices(2, size: 32 << 20),
                               files: [.init(path: "/a", size: 24 << 20), .init(path: "/b", size: 24 << 20)])
         let report = PolicyEvaluator.evaluate(policyPath: policiesFolder + "/stripe.lua", input: input)
         #expect(!report.valid)
