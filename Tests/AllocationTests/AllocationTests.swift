@@ -75,7 +75,7 @@ struct AllocationTests {
         let units = 200
         var space = DeviceSpace(size: UInt64(units) * 2 * mib, reservedBytes: reserved)
         var model = ReferenceSpace(units: units, reservedUnits: Int((reserved + 2 * mib - 1) / (2 * mib)))
-        var random = SplitMix64(seed: 7)
+        var random = SeededSequence(seed: 7)
         var live: [(offset: UInt64, length: UInt64)] = []
         for step in 0..<5_000 {
             switch random.next() % 10 {
@@ -128,15 +128,12 @@ private struct ReferenceSpace {
     }
 }
 
-/// A small seeded generator, so a failing sequence repeats.
-private struct SplitMix64 {
+/// A seeded linear congruential generator (Knuth's MMIX constants), so a failing sequence repeats.
+private struct SeededSequence {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state >> 16
     }
 }

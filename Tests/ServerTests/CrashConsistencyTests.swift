@@ -150,10 +150,7 @@ struct CrashConsistencyTests {
         var random = SplitMix(seed: seed)
         let daemon = try DaemonProcess(deviceSize: 2 << 30)
         defer { daemon.stop() }
-        let folder = "\(daemon.directory)/policy"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
-        let policy = "\(folder)/staging.lua"
+        let policy = try daemon.writeStagingPolicy()
 
         var expected: [String: ExpectedPath] = [:]
         var totalOperations = 0

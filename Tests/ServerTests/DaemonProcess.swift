@@ -72,6 +72,19 @@ final class DaemonProcess {
         }
     }
 
+    /// Writes `stagingPolicy` into a folder beside the devices; returns the policy's path.
+    func writeStagingPolicy() throws -> String {
+        let folder = "\(directory)/policy"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
+        return "\(folder)/staging.lua"
+    }
+
+    /// Starts the daemon with `stagingPolicy` and the staging directory.
+    func startStaging(environment: [String: String] = [:], options: [String] = []) throws {
+        try start(policy: try writeStagingPolicy(), staging: true, environment: environment, options: options)
+    }
+
     /// The daemon exited instead of mounting; `log` holds what it said.
     struct StartFailure: Error, CustomStringConvertible {
         var status: Int32

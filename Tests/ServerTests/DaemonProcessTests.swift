@@ -100,10 +100,8 @@ struct DaemonProcessTests {
     func crashDuringCommit(failpoint: String, expectedMode: String) throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
-        let folder = "\(daemon.directory)/policy"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
-        try daemon.start(policy: "\(folder)/staging.lua", staging: true, environment: ["FAMFS_POLICYD_FAILPOINT": failpoint])
+        let policy = try daemon.writeStagingPolicy()
+        try daemon.start(policy: policy, staging: true, environment: ["FAMFS_POLICYD_FAILPOINT": failpoint])
         let bytes = randomBytes(40 << 20 + 4097)
         _ = FileManager.default.createFile(atPath: "\(daemon.mountpoint)/data.bin", contents: Data(bytes))
 
@@ -116,7 +114,7 @@ struct DaemonProcessTests {
         daemon.crash()
         commit.waitUntilExit()
 
-        try daemon.start(policy: "\(folder)/staging.lua", staging: true)
+        try daemon.start(policy: policy, staging: true)
         let path = "\(daemon.mountpoint)/data.bin"
         #expect(xattr(path, "user.famfs.mode") == expectedMode)
         #expect(try readFile(path) == bytes)
@@ -166,12 +164,8 @@ struct DaemonProcessTests {
     func releaseCommitsLeaveAWorkerFree() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
-        let folder = "\(daemon.directory)/policy"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
         // Each step of a copy (a 2 MiB chunk) pauses a second, so a 5 MiB commit takes three.
-        try daemon.start(policy: "\(folder)/staging.lua", staging: true, environment: ["FAMFS_POLICYD_FAILPOINT": "commit-copying:1"],
-                         options: ["--workers", "2"])
+        try daemon.startStaging(environment: ["FAMFS_POLICYD_FAILPOINT": "commit-copying:1"], options: ["--workers", "2"])
         let contents = [randomBytes(5 << 20, seed: 1), randomBytes(5 << 20, seed: 2)]
         for (i, bytes) in contents.enumerated() {
             _ = FileManager.default.createFile(atPath: "\(daemon.mountpoint)/auto\(i).bin", contents: Data(bytes))
@@ -192,10 +186,7 @@ struct DaemonProcessTests {
     func commitCommandOutcomes() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
-        let folder = "\(daemon.directory)/policy"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
-        try daemon.start(policy: "\(folder)/staging.lua", staging: true, environment: ["FAMFS_POLICYD_FAILPOINT": "commit-copying:1"])
+        try daemon.startStaging(environment: ["FAMFS_POLICYD_FAILPOINT": "commit-copying:1"])
         let path = "\(daemon.mountpoint)/auto.bin"
         let bytes = randomBytes(3 << 20)
         // Its last close commits it (the policy commits "auto" files), pausing a second at the failpoint.

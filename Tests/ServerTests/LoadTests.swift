@@ -70,10 +70,7 @@ struct LoadTests {
     func concurrentReadersAndWriters() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
-        let folder = "\(daemon.directory)/policy"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
-        try daemon.start(policy: "\(folder)/staging.lua", staging: true)
+        try daemon.startStaging()
         let mount = daemon.mountpoint
 
         var workers: [LoadWorker] = []
@@ -128,10 +125,7 @@ struct LoadTests {
     func secondPassthroughOpen() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
-        let folder = "\(daemon.directory)/policy"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
-        try daemon.start(policy: "\(folder)/staging.lua", staging: true)
+        try daemon.startStaging()
         let path = "\(daemon.mountpoint)/twice.bin"
         _ = FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]))
         // The kernel binds an inode to one backing file while it is open: a second open must

@@ -36,10 +36,7 @@ struct PermissionTests {
     func ownersAreEnforced() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
-        let folder = "\(daemon.directory)/policy"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try stagingPolicy.write(toFile: "\(folder)/staging.lua", atomically: true, encoding: .utf8)
-        try daemon.start(policy: "\(folder)/staging.lua", staging: true, options: ["-o", "allow_other"])
+        try daemon.startStaging(options: ["-o", "allow_other"])
         #expect(mountOptions(daemon.mountpoint).contains("allow_other"))
         let shared = "\(daemon.mountpoint)/shared"
         #expect(try runAs(0, "umask 0 && mkdir \(shared)") == 0)
