@@ -387,8 +387,9 @@ static size_t name_distance(const char *a, size_t a_length, const char *b, size_
     return row[b_length];
 }
 
-/* Warns about each global function whose name is a hook's name misspelt (`on_relase`,
-   `Layout`): the host would never call it, and nothing else would say so. */
+/* Warns about each global function whose name is a hook's name with one letter wrong, missing
+   or extra, ignoring case (`on_relase`, `Layout`): the host would never call it, and nothing
+   else would say so. */
 static void warn_about_near_hook_names(lua_State *L, clua_runtime *rt) {
     lua_pushglobaltable(L);
     lua_pushnil(L);
@@ -398,12 +399,12 @@ static void warn_about_near_hook_names(lua_State *L, clua_runtime *rt) {
         if (name != NULL && lua_type(L, -1) == LUA_TFUNCTION) {
             for (int hook = 0; hook < CLUA_HOOK_COUNT; hook++) {
                 const char *hook_name = clua_hook_names[hook];
-                if (strcmp(name, hook_name) == 0 || name_distance(name, length, hook_name, 2) > 2) continue;
+                if (strcmp(name, hook_name) == 0 || name_distance(name, length, hook_name, 1) > 1) continue;
                 char message[256];
                 int written = snprintf(message, sizeof message,
                                        "the policy defines %s, which is not a hook and is never called: did you mean %s?",
                                        name, hook_name);
-                if (written > 0) rt->host.log(rt->host.context, 2, message, strlen(message));
+                if (written > 0) rt->host.log(rt->host.context, CLUA_LOG_LOAD_WARNING, message, strlen(message));
                 break;
             }
         }

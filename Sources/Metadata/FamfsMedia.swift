@@ -13,6 +13,13 @@ public enum FamfsMedia {
     public static let superblockReservation: UInt64 = FmapLimits.mib2
     /// famfs's default log length, which is also the smallest its tools accept.
     public static let defaultLogLength: UInt64 = 8 << 20
+
+    /// Bytes at the start of a device that mkfs keeps from the allocator: the superblock, and
+    /// on the primary device the log after it.
+    public static func reservedBytes(primary: Bool, logLength: UInt64 = defaultLogLength) -> UInt64 {
+        superblockReservation + (primary ? logLength : 0)
+    }
+
     public static let minimumLogLength: UInt64 = 8 << 20
     /// The unit files are allocated in.
     public static let allocationUnit: UInt64 = FmapLimits.mib2

@@ -62,7 +62,7 @@ public enum Mkfs {
     private static let existingMagic: [UInt8] = withUnsafeBytes(of: FamfsMedia.superblockMagic.littleEndian) { Array($0) }
 
     private static func checkSize(_ device: MappedDevice, primary: Bool, logLength: UInt64) throws(MkfsError) {
-        let metadata = FamfsMedia.superblockReservation + (primary ? logLength : 0)
+        let metadata = FamfsMedia.reservedBytes(primary: primary, logLength: logLength)
         var minimum = metadata + FamfsMedia.allocationUnit
         var reason = primary ? "the superblock, a \(logLength)-byte log and one 2 MiB allocation unit"
                              : "its superblock and one 2 MiB allocation unit"

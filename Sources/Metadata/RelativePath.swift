@@ -14,11 +14,12 @@ public struct RelativePath: Hashable, Sendable, CustomStringConvertible, Compara
             throw .invalidPath(string, reason: "starts with '/'; famfs stores paths relative to the mount point")
         }
         guard !string.utf8.contains(0) else { throw .invalidPath(string, reason: "contains a NUL byte") }
-        guard bytes <= Self.maxBytes else { throw .pathTooLong(string, bytes: bytes) }
         let components = string.split(separator: "/", omittingEmptySubsequences: false)
         guard !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) else {
             throw .invalidPath(string, reason: "has an empty, '.' or '..' component")
         }
+        // Last, so that a path too long is known to be otherwise one famfs could hold.
+        guard bytes <= Self.maxBytes else { throw .pathTooLong(string, bytes: bytes) }
         self.string = string
     }
 

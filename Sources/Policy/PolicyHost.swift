@@ -1,4 +1,5 @@
 import Allocation
+internal import CLua
 import Fmap
 import Logging
 
@@ -8,14 +9,15 @@ import Logging
 /// Reached from C through an unretained pointer; the owning `PolicyRuntime` keeps it alive.
 final class PolicyHost {
     let logger: Logger
-    let modules: PolicyModuleResolver
+    let script: PolicyScript
+    var modules: PolicyModuleResolver { script.modules }
     let devices: [DeviceFacts]
     let deviceSizes: [UInt64]
     private var allocator: (any PolicyAllocator)?
 
-    init(logger: Logger, modules: PolicyModuleResolver, devices: [DeviceFacts]) {
+    init(logger: Logger, script: PolicyScript, devices: [DeviceFacts]) {
         self.logger = logger
-        self.modules = modules
+        self.script = script
         self.devices = devices
         deviceSizes = devices.map(\.size)
     }
@@ -97,7 +99,13 @@ final class PolicyHost {
         }
     }
 
+    /// A script's `log` and `print`, and warnings about its text (once per script, however
+    /// many states load it).
     func log(level: Int32, message: String) {
+        if level == CLUA_LOG_LOAD_WARNING {
+            if script.isFirstLogging(message) { logger.warning("\(message)") }
+            return
+        }
         let levels: [Logger.Level] = [.debug, .info, .warning, .error]
         logger.log(level: levels[Int(max(0, min(3, level)))], "\(message)")
     }

@@ -53,7 +53,7 @@ public final class PolicyRuntime {
         self.fmapLimits = fmapLimits
         var policyLogger = logger
         policyLogger[metadataKey: "policy"] = "\(script.name)"
-        host = PolicyHost(logger: policyLogger, modules: script.modules, devices: devices)
+        host = PolicyHost(logger: policyLogger, script: script, devices: devices)
         source = (script.text, config, limits)
         freeBytes = devices.map { Int64(clamping: allocator?.freeBytes(device: $0.index) ?? $0.size) }
         lua = try Self.loadedState(source, host: host, policyName: script.name, devices: devices, freeBytes: freeBytes)

@@ -12,6 +12,8 @@ public final class PolicyScript: Sendable {
     public let name: String
     let text: [UInt8]
     let modules: PolicyModuleResolver
+    /// Warnings about the text already logged: every state loaded from it finds the same ones.
+    private let loggedWarnings = Mutex<Set<String>>([])
 
     /// Reads `path`; throws `.unreadable` naming it if it is not a readable regular file.
     public init(path: String) throws(PolicyError) {
@@ -24,5 +26,10 @@ public final class PolicyScript: Sendable {
         }
         self.text = text
         modules = PolicyModuleResolver(folder: String(realFile[..<(realFile.lastIndex(of: "/") ?? realFile.startIndex)]))
+    }
+
+    /// Whether `warning` about the script's text is logged for the first time (and now counts as logged).
+    func isFirstLogging(_ warning: String) -> Bool {
+        loggedWarnings.withLock { $0.insert(warning).inserted }
     }
 }

@@ -113,9 +113,8 @@ extension EvalInput {
     /// otherwise what the daemon keeps, the superblock and the default-length log on the
     /// primary device and a superblock on each other one.
     public func reservedBytes(onDevice index: Int) -> UInt64 {
-        reservedBytes ?? FamfsMedia.superblockReservation + (index == 0 ? FamfsMedia.defaultLogLength : 0)
+        reservedBytes ?? FamfsMedia.reservedBytes(primary: index == 0)
     }
-
 
     /// The described devices as a policy sees them, in index order, allocating in 2 MiB units.
     public var deviceFacts: [DeviceFacts] {

@@ -148,10 +148,6 @@ extension FileSystem {
                 if size == 0 { return .success(nil) }
                 guard !node.readOnly else { return .failure(NamespaceError(.readOnlyFileSystem, "/\(path) is read-only")) }
                 do throws(NamespaceError) { _ = try relativePath(path) } catch { return .failure(error) }
-                let capacity = state.allocation.devices.reduce(0 as UInt64) { $0 + $1.size }
-                guard size <= capacity else {
-                    return .failure(NamespaceError(.noSpace, "/\(path): \(size) bytes is more than all \(state.allocation.devices.count) devices hold (\(capacity) bytes)"))
-                }
                 return .success((FileFacts(path: "/" + path, size: size, uid: node.uid, gid: node.gid, mode: node.mode), path))
             }
         }
@@ -191,6 +187,12 @@ extension FileSystem {
     /// file have taken some of that memory meanwhile, the layout runs again. The caller owns
     /// the claim: it logs the file or gives the memory back.
     func layOutAndClaim(_ facts: FileFacts, path: String, policy: any WorkerPolicy) -> Result<Fmap, NamespaceError> {
+        // No layout can hold more than all devices together; a policy need not be asked (its
+        // arithmetic on a size near 2^64 could overflow).
+        let capacity = deviceSizes.reduce(0, +)
+        guard facts.size <= capacity else {
+            return .failure(NamespaceError(.noSpace, "/\(path): \(facts.size) bytes is more than all \(deviceSizes.count) devices hold (\(capacity) bytes)"))
+        }
         for _ in 0..<Self.layoutAttempts {
             var allocation = state.withLock { $0.allocation }
             do throws(NamespaceError) {

@@ -174,7 +174,9 @@ extension FileSystem {
     /// Commits a file its release asked to commit; a failure is logged, as no caller waits.
     /// One that another commit, or a writer, holds up is routine (the next release asks again).
     /// A failure that repeats the file's last one is not logged again.
+    /// A file that waited and meanwhile went away or was committed is passed over.
     private func commitOnRelease(_ id: UInt64, context: WorkerContext) {
+        guard state.withLock({ $0.namespace[id]?.backing != nil }) else { return }
         let failure = commit(id, context: context)
         guard releaseCommits.isNews(id, failure: failure?.description), let error = failure else { return }
         let path = state.withLock { state in state.namespace[id] == nil ? "node \(id)" : "/" + state.namespace.relativePath(of: id) }

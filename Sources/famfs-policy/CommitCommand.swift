@@ -48,7 +48,9 @@ struct CommitCommand: ParsableCommand {
         switch Self.attribute("user.famfs.mode", of: path) {
         case "dax": return .alreadyDAX
         case "passthrough": break
-        default: throw CommitError(description: "not a file in a famfs-policyd mount (it has no user.famfs.mode)")
+        default:
+            guard access(path, F_OK) == 0 else { throw CommitError(description: String(cString: strerror(errno))) }
+            throw CommitError(description: "not a file in a famfs-policyd mount (it has no user.famfs.mode)")
         }
         let progress = quiet ? nil : ProgressReporter(path: path)
         progress?.start()

@@ -147,7 +147,7 @@ import Testing
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, file.size) } } end
             """)
         let long = "/" + String(repeating: "x", count: 80)
-        let paths = ["/a/../b", "a/b", long, "/staged" + long, "/ok", "/ok"]
+        let paths = ["/a/../b", "a/b", long, "/staged" + long, "/ok", "/ok", "/staged/../" + long]
         let input = EvalInput(devices: evalDevices(1, size: 1 << 30), files: paths.map { .init(path: $0, size: 1) })
         let report = PolicyEvaluator.evaluate(policyPath: policy, input: input)
         #expect(!report.valid)
@@ -158,6 +158,8 @@ import Testing
         #expect(errors[3] == nil && report.files[3].placement == .passthrough, "a passthrough file's path is not logged")
         #expect(errors[4] == nil)
         #expect(errors[5] == "/ok is listed twice; a path names one file")
+        #expect(errors[6]?.hasSuffix("has an empty, '.' or '..' component (the daemon refuses such a path)") == true,
+                "a long path is refused for its '..' too: \(errors[6] ?? "nil")")
     }
 
     @Test func withoutAReserveDevicesKeepWhatTheDaemonKeepsAndAReserveReplacesIt() throws {

@@ -205,6 +205,8 @@ struct DaemonProcessTests {
         let refused = try runTool("famfs-policy", ["commit", outside])
         #expect(refused.status == 1 && refused.output.contains("not a file in a famfs-policyd mount"), "\(refused.output)")
         #expect(xattr(outside, "user.famfs.commit") == nil, "nothing is set on a file outside a mount")
+        let missing = try runTool("famfs-policy", ["commit", "\(daemon.mountpoint)/nope.bin"])
+        #expect(missing.status == 1 && missing.output.contains("nope.bin: No such file or directory"), "\(missing.output)")
     }
 
     @Test("a daemon killed inside a log append keeps the entry only once the header counts it, and appends on cleanly",

@@ -33,7 +33,8 @@ typedef struct clua_host {
     /* Allocates `bytes` on `device` aligned to `alignment` (0: the device's own). */
     clua_host_status (*alloc)(void *context, int64_t device, int64_t bytes, int64_t alignment,
                               int64_t *offset, int64_t *length, char *error, size_t error_size);
-    /* Logs one message; level 0 debug, 1 info, 2 warning, 3 error. */
+    /* Logs one message; level 0 debug, 1 info, 2 warning, 3 error, or CLUA_LOG_LOAD_WARNING:
+       a warning about the policy's text, the same for every state loaded from it. */
     void (*log)(void *context, int level, const char *message, size_t length);
     /* Reads module `name` from the policy folder into a malloc'd buffer (freed by the caller)
        and names its chunk (e.g. "@lib/famfs.lua"). */
@@ -72,6 +73,9 @@ typedef struct clua_failure {
     int line;           /* 0 when unknown */
     char field[128];    /* the offending part of a return value, e.g. "extents[0].dev"; may be empty */
 } clua_failure;
+
+/* The `log` level of a warning about the policy's text (see clua_host). */
+#define CLUA_LOG_LOAD_WARNING 4
 
 /* The longest device path GET_DAXDEV can tell the kernel (its name field, NUL excluded). */
 #define CLUA_MAX_DEVICE_PATH 255
