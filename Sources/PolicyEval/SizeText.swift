@@ -3,7 +3,9 @@ import Foundation
 /// Byte counts written the way operators write them: `4096`, `2M`, `64G`, `1.5T`.
 public enum SizeText {
     /// Parses a size with an optional K, M, G or T suffix (powers of 1024, case-insensitive,
-    /// an optional trailing `B` or `iB` allowed). Nil when the text is not a size.
+    /// an optional trailing `B` or `iB` allowed, spaces before it too); a fraction needs a
+    /// suffix and is rounded down. Nil when the text is not a size. `lib.famfs`'s
+    /// `parse_size` takes the same sizes.
     public static func parse(_ text: String) -> UInt64? {
         var digits = Substring(text.trimmingCharacters(in: .whitespaces))
         for suffix in ["ib", "b"] where digits.lowercased().hasSuffix(suffix) && digits.count > suffix.count {
@@ -15,6 +17,7 @@ public enum SizeText {
             shift = UInt64(10 * (index + 1))
             digits = digits.dropLast()
         }
+        digits = Substring(digits.trimmingCharacters(in: .whitespaces)) // "10 M", "512 B"
         if let whole = UInt64(digits) {
             let (value, overflow) = whole.multipliedReportingOverflow(by: 1 << shift)
             return overflow ? nil : value

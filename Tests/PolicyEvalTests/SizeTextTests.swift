@@ -8,6 +8,9 @@ import Testing
     #expect(SizeText.parse("1T") == 1 << 40)
     #expect(SizeText.parse("8KiB") == 8 << 10)
     #expect(SizeText.parse("1.5G") == 3 << 29)
+    #expect(SizeText.parse("10 M") == 10 << 20)
+    #expect(SizeText.parse("10 MiB") == 10 << 20)
+    #expect(SizeText.parse("512 B") == 512)
 }
 
 @Test func sizesRefuseGarbageAndOverflow() {
@@ -15,6 +18,8 @@ import Testing
     #expect(SizeText.parse("12Q") == nil)
     #expect(SizeText.parse("-1M") == nil)
     #expect(SizeText.parse("99999999999T") == nil)
+    #expect(SizeText.parse("1.5") == nil, "a fraction needs a suffix")
+    #expect(SizeText.parse("1 0M") == nil)
 }
 
 @Test func sizesFormatWithTheLargestExactSuffix() {

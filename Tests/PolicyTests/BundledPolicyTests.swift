@@ -182,6 +182,12 @@ private func strips(_ fmap: Fmap) -> [SimpleExtent] {
             assert(famfs.parse_size("8KiB") == 8192)
             assert(famfs.parse_size(4096) == 4096)
             assert(famfs.parse_size("lots") == nil)
+            -- The sizes the command line takes: fractions with a suffix, spaces before it.
+            assert(famfs.parse_size("1.5G") == 1610612736)
+            assert(famfs.parse_size("10 M") == 10485760 and famfs.parse_size("10 MiB") == 10485760)
+            assert(famfs.parse_size("1.5") == nil)
+            assert(famfs.parse_size("99999999999T") == nil, "too large for an integer")
+            assert(famfs.parse_size("99999999999999999999") == nil)
             """)
     }
 

@@ -11,12 +11,21 @@ famfs.CHUNK = 2 * famfs.MiB
 
 local suffixes = { K = famfs.KiB, M = famfs.MiB, G = famfs.GiB, T = famfs.TiB }
 
--- Bytes in a size written as 4096, "2M", "64G" (powers of 1024); nil if it is not one.
+-- Bytes in a size written as 4096, "2M", "64G", "1.5T" or "10 MiB" (powers of 1024; a
+-- fraction needs a suffix and is rounded down), as the command line takes them; nil if it
+-- is not one, or too large.
 function famfs.parse_size(text)
   if math.type(text) == "integer" then return text end
-  local digits, suffix = tostring(text):upper():match("^%s*(%d+)%s*([KMGT]?)I?B?%s*$")
-  if not digits then return nil end
-  return math.tointeger(digits) * (suffixes[suffix] or 1)
+  local number, suffix = tostring(text):upper():match("^%s*(%d+%.?%d*)%s*([KMGT]?)I?B?%s*$")
+  if not number then return nil end
+  local unit = suffixes[suffix] or 1
+  local whole = math.tointeger(tonumber(number))
+  if whole then
+    if whole > math.maxinteger // unit then return nil end
+    return whole * unit
+  end
+  if suffix == "" then return nil end
+  return math.tointeger(math.floor(tonumber(number) * unit))
 end
 
 -- `n` rounded up to a multiple of `unit`.
