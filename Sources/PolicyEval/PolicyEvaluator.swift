@@ -106,23 +106,17 @@ public enum PolicyEvaluator {
             switch try runtime.placement(for: created) {
             case .dax:
                 result.placement = .dax
-                if let tooLongForTheLog {
-                    result.error = tooLongForTheLog
-                    return result
-                }
-                if file.size == 0 { return result }
             case .passthrough(let backingPath):
                 result.backingPath = backingPath
-                guard try runtime.shouldCommitOnRelease(facts), file.size > 0 else {
-                    result.placement = .passthrough
-                    return result
-                }
-                if let tooLongForTheLog {
-                    result.error = tooLongForTheLog
-                    return result
-                }
-                result.placement = .committed
+                result.placement = try runtime.shouldCommitOnRelease(facts) && file.size > 0 ? .committed : .passthrough
             }
+            if result.placement == .passthrough { return result }
+            // A DAX or committed file goes into the log, which must hold its path.
+            if let tooLongForTheLog {
+                result.error = tooLongForTheLog
+                return result
+            }
+            if file.size == 0 { return result }
             result.fmap = try runtime.layout(for: facts, allocator: allocator)
         } catch {
             result.error = error.description
