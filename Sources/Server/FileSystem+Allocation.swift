@@ -189,7 +189,6 @@ extension FileSystem {
     func layOutAndClaim(_ facts: FileFacts, path: String, policy: any WorkerPolicy) -> Result<Fmap, NamespaceError> {
         // No layout can hold more than all devices together; a policy need not be asked (its
         // arithmetic on a size near 2^64 could overflow).
-        let capacity = deviceSizes.reduce(0, +)
         guard facts.size <= capacity else {
             return .failure(NamespaceError(.noSpace, "/\(path): \(facts.size) bytes is more than all \(deviceSizes.count) devices hold (\(capacity) bytes)"))
         }

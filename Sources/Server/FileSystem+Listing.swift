@@ -76,9 +76,8 @@ extension FileSystem {
             (state.allocation.devices.reduce(0) { $0 + $1.freeBytes }, UInt64(state.namespace.nodes.count))
         }
         let freeSlots = image.freeSlots
-        let total = devices.reduce(0) { $0 + $1.size }
         let blockSize = UInt64(FmapLimits.kib4)
-        return .reply(unique, StatfsReply(blocks: total / blockSize, freeBlocks: free / blockSize, availableBlocks: free / blockSize,
+        return .reply(unique, StatfsReply(blocks: capacity / blockSize, freeBlocks: free / blockSize, availableBlocks: free / blockSize,
                                           files: nodes + freeSlots, freeFiles: freeSlots, blockSize: UInt32(blockSize),
                                           maxNameLength: 255, fragmentSize: UInt32(blockSize)))
     }

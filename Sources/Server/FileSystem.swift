@@ -40,6 +40,8 @@ public final class FileSystem: Sendable {
     /// What a policy's fmap must satisfy before it is logged.
     let limits: FmapLimits
     let deviceSizes: [UInt64]
+    /// Bytes all devices hold together.
+    var capacity: UInt64 { deviceSizes.reduce(0, +) }
     /// How long the kernel may cache names and attributes.
     let validity = CacheValidity(seconds: 1)
 
