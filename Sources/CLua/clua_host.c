@@ -4,9 +4,11 @@
 #include <string.h>
 
 /* The 0-based device index `function` was given at stack index `at`: an index or a device
-   table (the host's own, known by address, or any table with an integer `index`). */
-static lua_Integer device_argument(lua_State *L, clua_runtime *rt, int at, const char *function) {
+   table (the host's own, known by address, or any table with an integer `index`). Sets
+   `*own_table` when it is the host's own table for that index. */
+static lua_Integer device_argument(lua_State *L, clua_runtime *rt, int at, const char *function, int *own_table) {
     int isnum = 0;
+    *own_table = 0;
     if (lua_type(L, at) != LUA_TTABLE) {
         lua_Integer device = lua_tointegerx(L, at, &isnum);
         if (!isnum)
@@ -14,7 +16,10 @@ static lua_Integer device_argument(lua_State *L, clua_runtime *rt, int at, const
         return device;
     }
     lua_Integer known = clua_host_device_index(rt, lua_topointer(L, at));
-    if (known >= 0) return known;
+    if (known >= 0) {
+        *own_table = 1;
+        return known;
+    }
     clua_get_field(L, rt, at, CLUA_KEY_INDEX);
     lua_Integer device = lua_tointegerx(L, -1, &isnum);
     if (!isnum) clua_raise(L, "%s: device table has no integer 'index'", function);
@@ -30,8 +35,10 @@ static lua_Integer integer_argument(lua_State *L, int at, const char *function, 
 }
 
 /* Allocates through the host, records the range for the call and updates the device's
-   `free`; raises as alloc documents. */
-static clua_range allocate(lua_State *L, clua_runtime *rt, lua_Integer device, lua_Integer bytes, lua_Integer alignment) {
+   `free` (in the host's device table at stack index `own_table`, or looked up when that is 0);
+   raises as alloc documents. */
+static clua_range allocate(lua_State *L, clua_runtime *rt, lua_Integer device, lua_Integer bytes, lua_Integer alignment,
+                           int own_table) {
     if (rt->allocation_count == rt->allocation_capacity) {
         size_t capacity = rt->allocation_capacity ? rt->allocation_capacity * 2 : 32;
         clua_range *grown = realloc(rt->allocations, capacity * sizeof *grown);
@@ -52,10 +59,13 @@ static clua_range allocate(lua_State *L, clua_runtime *rt, lua_Integer device, l
     /* Keep the script's view of free space current within the call. */
     if (device >= 0 && device < rt->device_count) {
         int top = lua_gettop(L);
-        lua_rawgeti(L, LUA_REGISTRYINDEX, rt->device_tables_ref);
-        lua_rawgeti(L, -1, device + 1);
+        if (own_table == 0) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, rt->device_tables_ref);
+            lua_rawgeti(L, -1, device + 1);
+            own_table = lua_gettop(L);
+        }
         rt->published_free[device] -= length;
-        clua_set_integer(L, rt, lua_gettop(L), CLUA_KEY_FREE, rt->published_free[device]);
+        clua_set_integer(L, rt, own_table, CLUA_KEY_FREE, rt->published_free[device]);
         lua_settop(L, top);
     }
     return range;
@@ -70,10 +80,11 @@ static void require_layout_call(lua_State *L, clua_runtime *rt, const char *func
 static int host_alloc(lua_State *L) {
     clua_runtime *rt = clua_runtime_of(L);
     require_layout_call(L, rt, "alloc");
-    lua_Integer device = device_argument(L, rt, 1, "alloc");
+    int own_table = 0;
+    lua_Integer device = device_argument(L, rt, 1, "alloc", &own_table);
     lua_Integer bytes = integer_argument(L, 2, "alloc", "bytes");
     lua_Integer alignment = lua_isnoneornil(L, 3) ? 0 : integer_argument(L, 3, "alloc", "align");
-    clua_push_range(L, rt, allocate(L, rt, device, bytes, alignment));
+    clua_push_range(L, rt, allocate(L, rt, device, bytes, alignment, own_table ? 1 : 0));
     return 1;
 }
 
@@ -102,9 +113,12 @@ static strip_plan plan_strips(lua_State *L, const char *function) {
 /* Allocates strip `s` (1-based) of `plan` on the device at position `s` of the list at stack index 1. */
 static clua_range allocate_strip(lua_State *L, clua_runtime *rt, strip_plan plan, lua_Integer s, const char *function) {
     lua_rawgeti(L, 1, s);
-    lua_Integer device = device_argument(L, rt, lua_gettop(L), function);
+    int entry = lua_gettop(L), own_table = 0;
+    lua_Integer device = device_argument(L, rt, entry, function, &own_table);
+    clua_range range = allocate(L, rt, device, (s <= plan.longer ? plan.shorter + 1 : plan.shorter) * plan.chunk,
+                                plan.chunk, own_table ? entry : 0);
     lua_pop(L, 1);
-    return allocate(L, rt, device, (s <= plan.longer ? plan.shorter + 1 : plan.shorter) * plan.chunk, plan.chunk);
+    return range;
 }
 
 /* alloc_strips(devices, nchunks, chunk_size) -> { range, ... }: the strips of an interleaved

@@ -13,7 +13,8 @@ final class PolicyHost {
     var modules: PolicyModuleResolver { script.modules }
     let devices: [DeviceFacts]
     let deviceSizes: [UInt64]
-    private var allocator: (any PolicyAllocator)?
+    /// Read on every `alloc`; unchecked for overlapping access, as one thread owns the host.
+    @exclusivity(unchecked) private var allocator: (any PolicyAllocator)?
 
     init(logger: Logger, script: PolicyScript, devices: [DeviceFacts]) {
         self.logger = logger

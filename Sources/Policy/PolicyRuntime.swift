@@ -24,8 +24,9 @@ public final class PolicyRuntime {
     private(set) var lua: LuaState
     /// What a state is loaded from, kept to load a fresh one after a memory failure.
     private let source: (text: [UInt8], config: [String: String], limits: PolicyLimits)
-    /// Free bytes per device, refilled before each layout call.
-    private var freeBytes: [Int64]
+    /// Free bytes per device, refilled before each layout call (unchecked for overlapping
+    /// access, as one thread owns the runtime).
+    @exclusivity(unchecked) private var freeBytes: [Int64]
     /// Set by a memory failure that left the state nearly full; see `call`.
     private var stateIsFull = false
     /// Holds the caller's state during `layout(for:allocation:)`; empty otherwise.
