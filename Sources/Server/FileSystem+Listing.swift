@@ -101,7 +101,10 @@ extension FileSystem {
         case (Self.progressAttribute, .file) where progress != nil:
             value = Array("\(progress!.copied) \(progress!.total)".utf8)
         case (Self.statsAttribute, _) where id == Namespace.rootID:
-            guard let json = try? JSONEncoder.fmapEncoder.encode(counters.snapshot) else { return .error(unique, .ioError) }
+            let commits = commitSlots.usage
+            let stats = counters.snapshot.merging(["commits_running": UInt64(commits.running),
+                                                   "commit_slots": UInt64(commits.limit)]) { $1 }
+            guard let json = try? JSONEncoder.fmapEncoder.encode(stats) else { return .error(unique, .ioError) }
             value = Array(json)
         default:
             return .error(unique, .noData)
@@ -109,10 +112,21 @@ extension FileSystem {
         return sized(unique, value, requested: size)
     }
 
-    /// `user.famfs.commit` on a passthrough file commits it to DAX before answering.
+    /// `user.famfs.commit` on a passthrough file commits it to DAX before answering; EBUSY
+    /// when as many workers are committing as may (`CommitSlots`), for the caller to retry.
+    /// (The kernel hands EAGAIN to the caller as EOPNOTSUPP.)
     func setxattr(_ unique: UInt64, _ id: UInt64, name: String, context: WorkerContext) -> Response {
         guard name == Self.commitAttribute else { return .error(unique, .notSupported) }
-        if let error = commit(id, context: context) { return refuse(unique, "commit of node \(id)", error) }
+        var failure: NamespaceError?
+        let ran = commitSlots.runNow({ failure = commit(id, context: context) },
+                                     thenDraining: { commitOnRelease($0, context: context) })
+        if !ran, state.withLock({ $0.commits[id] != nil }) {
+            failure = NamespaceError(.resourceBusy, "node \(id) is being committed already")
+        } else if !ran {
+            failure = NamespaceError(.resourceBusy, "every commit slot is busy (\(commitSlots.usage.limit) workers may "
+                                     + "commit at once, so that one stays free to serve); try again")
+        }
+        if let failure { return refuse(unique, "commit of node \(id)", failure) }
         return .ok(unique)
     }
 

@@ -139,6 +139,7 @@ extension FileSystem {
                 return .failure(NamespaceError(.notPermitted, "\(state.namespace.relativePath(of: node.id)) is recorded in the famfs log, which cannot record removals"))
             }
             state.namespace.remove(node.id)
+            commitSlots.forget(node.id)
             return .success(())
         }
         switch result {
@@ -152,7 +153,10 @@ extension FileSystem {
             guard let node = state.namespace.child(of: parent, named: oldName) else {
                 return .failure(NamespaceError(.noSuchFileOrDirectory, "\(oldName) does not exist"))
             }
-            guard node.isMovable, state.commits[node.id] == nil else {
+            guard state.commits[node.id] == nil else {
+                return .failure(NamespaceError(.resourceBusy, "\(oldName) is being committed to DAX"))
+            }
+            guard node.isMovable else {
                 return .failure(NamespaceError(.notPermitted, "\(state.namespace.relativePath(of: node.id)) is recorded in the famfs log, which cannot record renames"))
             }
             guard flags == 0 || flags == 1 else {
@@ -164,11 +168,15 @@ extension FileSystem {
                     _ = try relativePath(joined(state.namespace.relativePath(of: newParent), newName))
                 }
                 if let existing = state.namespace.child(of: newParent, named: newName), existing.id != node.id {
-                    guard flags == 0, existing.isMovable, state.commits[existing.id] == nil else {
+                    guard state.commits[existing.id] == nil else {
+                        throw NamespaceError(.resourceBusy, "\(newName) is being committed to DAX")
+                    }
+                    guard flags == 0, existing.isMovable else {
                         throw NamespaceError(flags == 1 ? .fileExists : .notPermitted, "\(newName) exists and cannot be replaced")
                     }
                     if let backing = existing.backing { try removeStaged(backing) }
                     state.namespace.remove(existing.id)
+                    commitSlots.forget(existing.id)
                 }
                 try state.namespace.move(node.id, to: newParent, name: newName, now: now())
                 if let backing = node.backing { try retag(backing, mountPath: state.namespace.relativePath(of: node.id)) }

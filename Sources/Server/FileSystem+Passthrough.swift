@@ -163,7 +163,7 @@ extension FileSystem {
               node.backing != nil else { return .ok(unique) }
         do {
             if try context.policy.shouldCommitOnRelease(facts(of: node, path: path)) {
-                releaseCommits.run(id) { id in commitOnRelease(id, context: context) }
+                commitSlots.runOnRelease(id) { id in commitOnRelease(id, context: context) }
             }
         } catch {
             logger.error("on_release of /\(path) failed: \(error.description)")
@@ -175,10 +175,10 @@ extension FileSystem {
     /// One that another commit, or a writer, holds up is routine (the next release asks again).
     /// A failure that repeats the file's last one is not logged again.
     /// A file that waited and meanwhile went away or was committed is passed over.
-    private func commitOnRelease(_ id: UInt64, context: WorkerContext) {
+    func commitOnRelease(_ id: UInt64, context: WorkerContext) {
         guard state.withLock({ $0.namespace[id]?.backing != nil }) else { return }
         let failure = commit(id, context: context)
-        guard releaseCommits.isNews(id, failure: failure?.description), let error = failure else { return }
+        guard commitSlots.isNews(id, failure: failure?.description), let error = failure else { return }
         let path = state.withLock { state in state.namespace[id] == nil ? "node \(id)" : "/" + state.namespace.relativePath(of: id) }
         let level: Logger.Level = error.errno == .resourceBusy ? .info : error.errno == .noSpace ? .warning : .error
         logger.log(level: level, "commit of \(path) on release failed: \(error.description)")

@@ -32,8 +32,8 @@ public final class FileSystem: Sendable {
     let openFiles = OpenFiles()
     let kernelBackings = KernelBackings()
     let counters = RequestCounters()
-    /// Commits asked for on release; the server sets how many workers may run them.
-    let releaseCommits = ReleaseCommits()
+    /// How many workers commit at once; the server sets the limit.
+    let commitSlots = CommitSlots()
     /// Whether the kernel does passthrough I/O itself (FUSE_PASSTHROUGH negotiated).
     let kernelPassthrough = Mutex(false)
     let logger: Logger

@@ -58,7 +58,7 @@ public final class FuseServer: Sendable {
         if let profile = fileSystem.famfsProfile { negotiated.famfsOpcodes = profile.famfsOpcodes }
         let codec = negotiated
         // Keep one worker free to serve while the others commit files on release.
-        fileSystem.releaseCommits.setLimit(workerCount - 1)
+        fileSystem.commitSlots.setLimit(workerCount - 1)
         var channels = [channel]
         for _ in 1..<workerCount { channels.append(try channel.makeWorkerChannel()) }
         let finished = DispatchGroup()

@@ -10,7 +10,8 @@ struct CommitCommand: ParsableCommand {
         discussion: """
             Each file is laid out by the mount's policy, copied into device memory and logged; \
             then the staged copy is removed. A file must be closed for writing first. Files of \
-            64 MiB and more show progress.
+            64 MiB and more show progress. While the daemon's committing workers are all busy \
+            (all but one of its workers), the command waits its turn.
 
             Example:
               famfs-policy commit /mnt/famfs/datasets/shard-0001.bin
@@ -43,24 +44,44 @@ struct CommitCommand: ParsableCommand {
     enum Outcome { case committed, alreadyDAX }
 
     /// Commits `path`, or waits for the commit already running on it (one its last close
-    /// started); a file that is DAX already is left as it is.
+    /// started); a file that is DAX already is left as it is. While every worker the daemon
+    /// lets commit is busy, asks again every 0.2 s.
     private func commit(_ path: String) throws -> Outcome {
-        switch Self.attribute("user.famfs.mode", of: path) {
-        case "dax": return .alreadyDAX
-        case "passthrough": break
-        default:
-            guard access(path, F_OK) == 0 else { throw CommitError(description: String(cString: strerror(errno))) }
-            throw CommitError(description: "not a file in a famfs-policyd mount (it has no user.famfs.mode)")
+        var toldWaiting = false
+        while true {
+            switch Self.attribute("user.famfs.mode", of: path) {
+            case "dax": return .alreadyDAX
+            case "passthrough": break
+            default:
+                guard access(path, F_OK) == 0 else { throw CommitError(description: String(cString: strerror(errno))) }
+                throw CommitError(description: "not a file in a famfs-policyd mount (it has no user.famfs.mode)")
+            }
+            if let outcome = try commitOnce(path) { return outcome }
+            if !quiet && !toldWaiting {
+                FileHandle.standardError.write(Data("\(path): waiting for the other commits to finish\n".utf8))
+                toldWaiting = true
+            }
+            usleep(200_000)
         }
+    }
+
+    /// One `user.famfs.commit` request; nil when every commit slot was busy: try again later.
+    private func commitOnce(_ path: String) throws -> Outcome? {
         let progress = quiet ? nil : ProgressReporter(path: path)
         progress?.start()
         defer { progress?.stop() }
-        guard setxattr(path, "user.famfs.commit", "1", 1, 0) == 0 else {
+        var slotsWereFree = false
+        while setxattr(path, "user.famfs.commit", "1", 1, 0) != 0 {
             let code = errno
             let reason = String(cString: strerror(code))
             switch code {
             case EBUSY where Self.attribute("user.famfs.commit_progress", of: path) != nil:
                 return try waitForRunningCommit(path)
+            case EBUSY where Self.commitSlotsAreBusy(mountOf: path):
+                return nil
+            case EBUSY where !slotsWereFree:
+                slotsWereFree = true // a slot may have come free since the refusal: ask once more
+                continue
             case ENOTSUP, EOPNOTSUPP:
                 throw CommitError(description: "\(reason): is this file in a famfs-policyd mount?")
             case EBUSY:
@@ -74,6 +95,20 @@ struct CommitCommand: ParsableCommand {
         return .committed
     }
 
+    /// Whether the mount holding `path` has every commit slot busy, as its root's
+    /// `user.famfs.stats` says (`commits_running` and `commit_slots`).
+    static func commitSlotsAreBusy(mountOf path: String) -> Bool {
+        var directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        while true {
+            if let stats = attribute("user.famfs.stats", of: directory.path, capacity: 4096),
+               let counts = try? JSONDecoder().decode([String: UInt64].self, from: Data(stats.utf8)) {
+                return (counts["commits_running"] ?? 0) >= (counts["commit_slots"] ?? UInt64.max)
+            }
+            guard directory.path != "/" else { return false }
+            directory.deleteLastPathComponent()
+        }
+    }
+
     /// Waits while `path` shows a commit's progress; then it must be DAX.
     private func waitForRunningCommit(_ path: String) throws -> Outcome {
         while Self.attribute("user.famfs.commit_progress", of: path) != nil { usleep(50_000) }
@@ -83,9 +118,10 @@ struct CommitCommand: ParsableCommand {
         return .committed
     }
 
-    /// An extended attribute's value as text; nil when the file has none of that name.
-    static func attribute(_ name: String, of path: String) -> String? {
-        var buffer = [UInt8](repeating: 0, count: 64)
+    /// An extended attribute's value as text; nil when the file has none of that name (or
+    /// it is longer than `capacity` bytes).
+    static func attribute(_ name: String, of path: String, capacity: Int = 64) -> String? {
+        var buffer = [UInt8](repeating: 0, count: capacity)
         let count = getxattr(path, name, &buffer, buffer.count)
         return count >= 0 ? String(decoding: buffer.prefix(count), as: UTF8.self) : nil
     }

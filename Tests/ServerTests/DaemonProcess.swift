@@ -9,8 +9,13 @@ let executablesDirectory: String = {
 /// Runs one of the package's executables to completion; returns its status and output.
 @discardableResult
 func runTool(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    try runProgram("\(executablesDirectory)/\(name)", arguments)
+}
+
+/// Runs the program at `path` to its end; its exit status, and its stdout and stderr together.
+func runProgram(_ path: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "\(executablesDirectory)/\(name)")
+    process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe

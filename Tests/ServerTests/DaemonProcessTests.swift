@@ -160,7 +160,7 @@ struct DaemonProcessTests {
         }
     }
 
-    @Test("commits on release leave a worker free: the mount answers while two files commit, one after the other")
+    @Test("commits on release leave a worker free: the mount answers while two files commit, one after the other, and the one committing cannot be renamed (EBUSY)")
     func releaseCommitsLeaveAWorkerFree() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
@@ -174,10 +174,50 @@ struct DaemonProcessTests {
         usleep(300_000) // the second release reaches the other worker
         let listing = try FileManager.default.contentsOfDirectory(atPath: daemon.mountpoint)
         #expect(Set(listing).isSuperset(of: ["auto0.bin", "auto1.bin"]))
+        // The file being committed cannot be renamed meanwhile: the commit logs it at its path.
+        let committing = try #require((0..<2).map { "\(daemon.mountpoint)/auto\($0).bin" }
+            .first { xattr($0, "user.famfs.commit_progress") != nil })
+        #expect(rename(committing, "\(daemon.mountpoint)/moved.bin") == -1 && errno == EBUSY)
         #expect(!daemon.log.contains("committed /auto"), "the listing waited for a commit to end: \(daemon.log)")
         for (i, bytes) in contents.enumerated() {
             let path = "\(daemon.mountpoint)/auto\(i).bin"
             #expect(waitUntil(timeout: 30) { xattr(path, "user.famfs.mode") == "dax" }, "\(daemon.log)")
+            #expect(try readFile(path) == bytes)
+        }
+    }
+
+    @Test("explicit commits leave a worker free: another meanwhile is EBUSY, the root's stats show the slots, and famfs-policy commit waits its turn")
+    func explicitCommitsLeaveAWorkerFree() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        // Two workers, so one may commit; each 2 MiB step of a copy pauses a second.
+        try daemon.startStaging(environment: ["FAMFS_POLICYD_FAILPOINT": "commit-copying:1"], options: ["--workers", "2"])
+        let contents = [randomBytes(5 << 20, seed: 3), randomBytes(5 << 20, seed: 4)]
+        let paths = contents.indices.map { "\(daemon.mountpoint)/held\($0).bin" }
+        for (path, bytes) in zip(paths, contents) { _ = FileManager.default.createFile(atPath: path, contents: Data(bytes)) }
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: "\(executablesDirectory)/famfs-policy")
+        first.arguments = ["commit", "--quiet", paths[0]]
+        try first.run()
+        #expect(waitUntil(timeout: 10) { daemon.log.contains("failpoint commit-copying reached") }, "\(daemon.log)")
+
+        let listing = try FileManager.default.contentsOfDirectory(atPath: daemon.mountpoint)
+        #expect(Set(listing).isSuperset(of: ["held0.bin", "held1.bin"]))
+        #expect(!daemon.log.contains("committed /held0"), "the listing waited for the commit to end: \(daemon.log)")
+        let refused = try runProgram("/usr/bin/setfattr", ["-n", "user.famfs.commit", "-v", "1", paths[1]])
+        #expect(refused.status != 0 && refused.output.contains("Device or resource busy"), "\(refused.output)")
+        let stats = try #require(xattr(daemon.mountpoint, "user.famfs.stats"))
+        #expect(stats.contains(#""commit_slots":1"#) && stats.contains(#""commits_running":1"#), "\(stats)")
+        #expect(!daemon.log.contains("committed /held0"), "these answers waited for the commit to end: \(daemon.log)")
+
+        let waited = try runTool("famfs-policy", ["commit", paths[1]])
+        #expect(waited.status == 0, "\(waited.output)")
+        #expect(waited.output.contains("waiting for the other commits to finish") && waited.output.contains("committed \(paths[1])"),
+                "\(waited.output)")
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        for (path, bytes) in zip(paths, contents) {
+            #expect(xattr(path, "user.famfs.mode") == "dax", "\(daemon.log)")
             #expect(try readFile(path) == bytes)
         }
     }
