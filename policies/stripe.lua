@@ -15,11 +15,11 @@ if seed then math.randomseed(seed) end
 local pool_ranges = famfs.config_pool("pool")
 
 local stripe = famfs.striper(width, pick)
--- The host passes the same devices table to every call, so the pool is resolved once,
--- against the devices, at the first layout.
-local pool
+-- The host passes the same devices table to every call (the global `devices` while this
+-- file loads), so the pool is resolved once, here: a pool naming a device that does not
+-- exist stops the policy from loading.
+local pool = famfs.pool(devices, pool_ranges)
 
-function layout(file, devices)
-  pool = pool or famfs.pool(devices, pool_ranges)
+function layout(file)
   return stripe(file, pool)
 end

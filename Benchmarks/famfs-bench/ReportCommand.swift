@@ -111,13 +111,16 @@ struct Report {
             lines.append("| layouts/s, 16 devices, \(size == "32m" ? "32 MiB files (16 strips of 2 MiB)" : "1 GiB files (16 strips of 64 MiB)") | \(number(lua)) | \(number(swift)) | \(ratio(values["policy.layouts.ratio.16way.\(size)"], 1)) |")
         }
         lines += ["", "Where a stripe.lua layout's time goes (`perf record --call-graph dwarf` of `famfs-bench layouts --only lua`, 32 MiB files): "
-                    + "the script's own VM work, picking 16 devices with room, about a quarter; `alloc_interleaved` about a third, of which the "
-                    + "allocator both sides share is 13% and keeping each device's `free` current in the script's tables about 10%; the file "
-                    + "facts table 6%; publishing `free` before the call 6%; decoding the result, validating it and matching it to the call's "
-                    + "allocations 7%. Lua 5.4 stops at every VM instruction while the instruction budget's count hook is set; without the hook "
-                    + "the ratio was 4.65x instead of about 5x. With 1 GiB files the allocator's work per strip grows on both sides while the "
-                    + "policy's fixed cost per call does not, so the ratio is lower. stripe.lua returns `alloc_interleaved`'s fmap, built by "
-                    + "the host without a table per strip; returning the same fmap as Lua tables (`alloc_strips`) runs about half as fast."]
+                    + "the script's own VM work, picking 16 devices with room, about 27%, of which Lua 5.4's stop at every VM instruction while "
+                    + "the instruction budget's count hook is set is about 7%; `alloc_interleaved` 28%, of which the allocator both sides share "
+                    + "is 8% and keeping each device's `free` current in the script's tables most of the rest; the file facts table, with the "
+                    + "garbage collection its allocations bring on, 9%; publishing `free` before the call 6% (the benchmark releases each "
+                    + "layout, so every device's `free` changes between calls); decoding the result, validating it and matching it to the "
+                    + "call's allocations 9%. The Swift side spends most of its time in that shared allocator, so making the allocator faster "
+                    + "raises the ratio: taking the run-time exclusivity checks out of it made both sides faster by the same time per layout "
+                    + "and moved the ratio from about 5x to about 5.7x. With 1 GiB files the allocator's work per strip grows on both sides "
+                    + "while the policy's fixed cost per call does not, so the ratio is lower. stripe.lua returns `alloc_interleaved`'s fmap, "
+                    + "built by the host without a table per strip; returning the same fmap as Lua tables (`alloc_strips`) runs about half as fast."]
         lines += ["", "| round trip through the in-process server (posted profile, socketpair) | median µs | p99 µs |", "| --- | ---: | ---: |"]
         for (label, key) in [("GET_FMAP", "get_fmap"), ("GETATTR (floor)", "getattr")] {
             lines.append("| \(label) | \(number(values["fmap.\(key).median"], digits: 1)) | \(number(values["fmap.\(key).p99"], digits: 1)) |")

@@ -463,6 +463,10 @@ static int devices_body(lua_State *L) {
     }
     luaL_unref(L, LUA_REGISTRYINDEX, rt->device_tables_ref);
     rt->device_tables_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    /* The hooks' device table is also the global `devices`, so that the policy's top-level
+       code can check its configuration against the devices while it loads. */
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "devices");
     luaL_unref(L, LUA_REGISTRYINDEX, rt->devices_ref);
     rt->devices_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;

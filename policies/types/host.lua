@@ -63,6 +63,11 @@ function on_release(file) end
 ---@return string
 function resolve_device(index, devices) end
 
+--- The devices, as the hooks get them: set before the policy's file loads, so top-level
+--- code can check its configuration against them.
+---@type Device[]
+devices = {}
+
 --- Allocates `bytes` (rounded up to the device's unit) on a device; only inside layout.
 --- Raises when the device has no room (the call fails with ENOSPC unless caught).
 ---@param device integer|Device  0-based index or a device table
