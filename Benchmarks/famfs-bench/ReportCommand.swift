@@ -118,7 +118,7 @@ struct Report {
                     + "layout, so every device's `free` changes between calls); decoding the result, validating it and matching it to the "
                     + "call's allocations 9%. The Swift side spends most of its time in that shared allocator, so making the allocator faster "
                     + "raises the ratio: taking the run-time exclusivity checks out of it made both sides faster by the same time per layout "
-                    + "and moved the ratio from about 5x to about 5.7x. With 1 GiB files the allocator's work per strip grows on both sides "
+                    + "and moved the ratio from about 5x to about 6x in back-to-back runs. With 1 GiB files the allocator's work per strip grows on both sides "
                     + "while the policy's fixed cost per call does not, so the ratio is lower. stripe.lua returns `alloc_interleaved`'s fmap, "
                     + "built by the host without a table per strip; returning the same fmap as Lua tables (`alloc_strips`) runs about half as fast."]
         lines += ["", "| round trip through the in-process server (posted profile, socketpair) | median µs | p99 µs |", "| --- | ---: | ---: |"]
