@@ -120,11 +120,11 @@ extension FileSystem {
         var failure: NamespaceError?
         let ran = commitSlots.runNow({ failure = commit(id, context: context) },
                                      thenDraining: { commitOnRelease($0, context: context) })
-        if !ran, state.withLock({ $0.commits[id] != nil }) {
-            failure = NamespaceError(.resourceBusy, "node \(id) is being committed already")
-        } else if !ran {
-            failure = NamespaceError(.resourceBusy, "every commit slot is busy (\(commitSlots.usage.limit) workers may "
-                                     + "commit at once, so that one stays free to serve); try again")
+        if !ran {
+            failure = state.withLock({ $0.commits[id] != nil })
+                ? NamespaceError(.resourceBusy, "node \(id) is being committed already")
+                : NamespaceError(.resourceBusy, "every commit slot is busy (at most \(commitSlots.usage.limit) commits run "
+                                 + "at once, so that one worker stays free to serve); try again")
         }
         if let failure { return refuse(unique, "commit of node \(id)", failure) }
         return .ok(unique)
