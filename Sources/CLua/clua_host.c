@@ -172,6 +172,35 @@ static int log_info(lua_State *L) { return log_with_level(L, 1); }
 static int log_warn(lua_State *L) { return log_with_level(L, 2); }
 static int log_error(lua_State *L) { return log_with_level(L, 3); }
 
+/* __close of a loading guard: a module still marked as loading (its load raised) is
+   forgotten, so that the next require runs it again instead of calling it a cycle. */
+static int forget_failed_load(lua_State *L) {
+    clua_runtime *rt = clua_runtime_of(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, rt->loaded_modules_ref);
+    lua_rawgeti(L, 1, 1);
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, -3) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_rawset(L, -3);
+    }
+    return 0;
+}
+
+/* Pushes a to-be-closed guard for the module named at stack index `name`, which Lua closes
+   when require returns or an error unwinds it. */
+static void push_loading_guard(lua_State *L, int name) {
+    lua_createtable(L, 1, 0);
+    lua_pushvalue(L, name);
+    lua_rawseti(L, -2, 1);
+    if (luaL_newmetatable(L, "famfs.loading_guard")) {
+        lua_pushcfunction(L, forget_failed_load);
+        lua_setfield(L, -2, "__close");
+    }
+    lua_setmetatable(L, -2);
+    lua_toclose(L, -1);
+}
+
 /* require(name): modules of the policy's own folder only, loaded as text into the sandbox,
    run once per state. */
 static int host_require(lua_State *L) {
@@ -187,6 +216,7 @@ static int host_require(lua_State *L) {
         return clua_raise(L, "require: module '%s' requires itself while loading", name);
     if (!lua_isnil(L, 3)) return 1;
     lua_pop(L, 1);
+    push_loading_guard(L, 1);
 
     char *text = NULL;
     size_t text_length = 0;
@@ -257,6 +287,7 @@ static int sandbox_xpcall(lua_State *L) {
     clua_runtime *rt = clua_runtime_of(L);
     int given = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
+    luaL_checkstack(L, given + 2, "too many arguments to xpcall");
     lua_pushboolean(L, 1);
     lua_pushvalue(L, 1);
     for (int i = 3; i <= given; i++) lua_pushvalue(L, i);
@@ -288,20 +319,64 @@ static int sandbox_string_rep(lua_State *L) {
     return 1;
 }
 
-/* table.move, charging one instruction per element moved: the library copies in a C loop
-   the hook never sees, and moving nils allocates nothing for the memory cap to stop. */
-static int sandbox_table_move(lua_State *L) {
-    lua_Integer first = luaL_checkinteger(L, 2);
-    lua_Integer last = luaL_checkinteger(L, 3);
-    if (last >= first) {
-        lua_Unsigned count = (lua_Unsigned)last - (lua_Unsigned)first + 1;
-        clua_charge(L, count > (lua_Unsigned)INT64_MAX ? INT64_MAX : (int64_t)count);
+/* Table library functions loop in C over a range of elements, where the count hook never
+   looks, and read them through metamethods that may themselves be C functions: without a
+   charge, `table.concat(setmetatable({}, {__index = table.concat}), "", 1, math.maxinteger)`
+   would run for ever without one instruction or allocation. Each is charged up front for
+   the elements it may touch, computed from its arguments as the library reads them. */
+typedef enum charged_table_function {
+    CHARGE_MOVE, CHARGE_CONCAT, CHARGE_UNPACK, CHARGE_INSERT, CHARGE_REMOVE, CHARGE_SORT
+} charged_table_function;
+
+static lua_Unsigned element_span(lua_Integer first, lua_Integer last) {
+    return last >= first ? (lua_Unsigned)last - (lua_Unsigned)first + 1 : 0;
+}
+
+/* The length of the list at index 1 as the library takes it (`#`, with __len); 0 for a value
+   without a metatable that is not a table, which the library refuses itself. */
+static lua_Integer list_length(lua_State *L) {
+    if (lua_type(L, 1) != LUA_TTABLE) {
+        if (!lua_getmetatable(L, 1)) return 0;
+        lua_pop(L, 1);
     }
-    int count = lua_gettop(L);
+    return luaL_len(L, 1);
+}
+
+static lua_Unsigned elements_touched(lua_State *L, charged_table_function function) {
+    switch (function) {
+    case CHARGE_MOVE: return element_span(luaL_checkinteger(L, 2), luaL_checkinteger(L, 3));
+    case CHARGE_CONCAT:
+        return element_span(luaL_optinteger(L, 3, 1), lua_isnoneornil(L, 4) ? list_length(L) : luaL_checkinteger(L, 4));
+    case CHARGE_UNPACK:
+        return element_span(luaL_optinteger(L, 2, 1), lua_isnoneornil(L, 3) ? list_length(L) : luaL_checkinteger(L, 3));
+    case CHARGE_INSERT: return lua_gettop(L) > 2 ? (lua_Unsigned)list_length(L) : 0; /* a position shifts the rest */
+    case CHARGE_REMOVE: return lua_gettop(L) > 1 ? (lua_Unsigned)list_length(L) : 0;
+    case CHARGE_SORT: {
+        lua_Unsigned n = (lua_Unsigned)list_length(L), levels = 1;
+        while (levels < 64 && ((lua_Unsigned)1 << levels) < n) levels++;
+        return n > UINT64_MAX / levels ? UINT64_MAX : n * levels; /* about n log2 n comparisons */
+    }
+    }
+    return 0;
+}
+
+/* The library function in upvalue 1, charged one instruction per element it may touch
+   (upvalue 2 says which function it is). */
+static int sandbox_charged_table_function(lua_State *L) {
+    lua_Unsigned count = elements_touched(L, (charged_table_function)lua_tointeger(L, lua_upvalueindex(2)));
+    clua_charge(L, count > (lua_Unsigned)INT64_MAX ? INT64_MAX : (int64_t)count);
+    int given = lua_gettop(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, count, 1);
-    return 1;
+    lua_call(L, given, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void charge_table_function(lua_State *L, int table, const char *name, charged_table_function function) {
+    lua_getfield(L, table, name);
+    lua_pushinteger(L, function);
+    lua_pushcclosure(L, sandbox_charged_table_function, 2);
+    lua_setfield(L, table, name);
 }
 
 /* Replaces library function `table[name]` by `wrapper`, which gets the original as upvalue 1. */
@@ -338,7 +413,13 @@ void clua_open_sandbox(lua_State *L) {
     wrap_field(L, lua_gettop(L), "rep", sandbox_string_rep);
     lua_pop(L, 1);
     lua_getfield(L, globals, LUA_TABLIBNAME);
-    wrap_field(L, lua_gettop(L), "move", sandbox_table_move);
+    int table = lua_gettop(L);
+    charge_table_function(L, table, "move", CHARGE_MOVE);
+    charge_table_function(L, table, "concat", CHARGE_CONCAT);
+    charge_table_function(L, table, "unpack", CHARGE_UNPACK);
+    charge_table_function(L, table, "insert", CHARGE_INSERT);
+    charge_table_function(L, table, "remove", CHARGE_REMOVE);
+    charge_table_function(L, table, "sort", CHARGE_SORT);
     lua_pop(L, 1);
 
     /* os.time and os.clock only: the os library is opened unpublished and picked from. */

@@ -139,6 +139,51 @@ import Testing
             """, kind: .instructionBudget, contains: "instruction budget")
     }
 
+    @Test("table functions whose elements come from C metamethods are charged per element, so they cannot loop unseen")
+    func tableFunctionsAreChargedToTheBudget() throws {
+        try expectHostileLayout("    table.concat(setmetatable({}, { __index = table.concat }), '', 1, math.maxinteger) --here",
+                                kind: .instructionBudget, contains: "instruction budget of 10000000 instructions exceeded",
+                                lineMarker: "--here")
+        let endless = "setmetatable({}, { __len = function() return math.maxinteger end, __index = rawlen, __newindex = rawequal })"
+        try expectHostileLayout("    table.remove(\(endless), 1) --here", kind: .instructionBudget, contains: "instruction budget",
+                                lineMarker: "--here")
+        try expectHostileLayout("    table.insert(\(endless), 1, 0) --here", kind: .instructionBudget, contains: "instruction budget",
+                                lineMarker: "--here")
+        try expectHostileLayout("    table.unpack(\(endless), 1, 1 << 40) --here", kind: .instructionBudget, contains: "instruction budget",
+                                lineMarker: "--here")
+        let huge = "setmetatable({}, { __len = function() return 1 << 30 end, __index = rawlen, __newindex = rawequal })"
+        try expectHostileLayout("    table.sort(\(huge)) --here", kind: .instructionBudget, contains: "instruction budget",
+                                lineMarker: "--here")
+    }
+
+    @Test func chargedTableFunctionsStillWork() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            local t = { 3, 1, 2 }
+            table.sort(t)
+            table.insert(t, 1, 0)
+            table.insert(t, 4)
+            assert(table.remove(t, 1) == 0 and table.remove(t) == 4)
+            assert(table.concat(t, ",") == "1,2,3" and table.concat(t, "-", 2, 3) == "2-3")
+            assert(select("#", table.unpack(t)) == 3 and select(2, table.unpack(t, 2)) == 3)
+            assert(not pcall(table.concat, 42))
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
+            """])
+        _ = try fixture.runtime()
+    }
+
+    @Test("xpcall passes on as many arguments as the caller gave it, and refuses more than the stack holds")
+    func xpcallTakesManyArguments() throws {
+        let fixture = try PolicyFixture(["policy.lua": """
+            local ok, count = xpcall(function(...) return select("#", ...) end, print, table.unpack({}, 1, 200000))
+            assert(ok and count == 200000, count)
+            -- Twice that many values would not fit the stack: refused, not written past its end.
+            local fits, problem = pcall(xpcall, function() end, print, table.unpack({}, 1, 900000))
+            assert(not fits and problem:find("too many arguments to xpcall", 1, true), problem)
+            function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
+            """])
+        _ = try fixture.runtime()
+    }
+
     @Test func tableMoveStillMoves() throws {
         let fixture = try PolicyFixture(["policy.lua": """
             local t = table.move({1, 2, 3}, 1, 3, 2)

@@ -146,4 +146,21 @@ import Testing
             ($0 as? PolicyError)?.description == "b.lua:1: layout: require: module 'a' requires itself while loading"
         }
     }
+
+    @Test("a module whose load raised is loaded again by the next require, not called a cycle")
+    func aFailedModuleLoadsAgain() throws {
+        let fixture = try PolicyFixture([
+            "policy.lua": """
+                function layout(file, devices)
+                  local ok, problem = pcall(require, "lib.flaky")
+                  assert(not ok and problem:find("not yet", 1, true), problem)
+                  assert(require("lib.flaky").attempt == 2)
+                  return { ext_type = "simple", extents = { alloc(0, file.size) } }
+                end
+                """,
+            "lib/flaky.lua": "attempts = (attempts or 0) + 1\nif attempts == 1 then error(\"not yet\") end\nreturn { attempt = attempts }\n",
+        ])
+        let runtime = try fixture.runtime()
+        _ = try runtime.layout(for: FileFacts(path: "/a", size: 1), allocator: fixture.allocator())
+    }
 }
