@@ -11,10 +11,12 @@ struct CommitCommand: ParsableCommand {
             Each file is laid out by the mount's policy, copied into device memory and logged; \
             then the staged copy is removed. A file must be closed for writing first. Files of \
             64 MiB and more show progress. While the daemon's committing workers are all busy \
-            (all but one of its workers), the command waits its turn.
+            (all but one of its workers), the command waits its turn: as long as it takes, \
+            or up to --max-wait seconds per file.
 
-            Example:
+            Examples:
               famfs-policy commit /mnt/famfs/datasets/shard-0001.bin
+              famfs-policy commit --max-wait 30 /mnt/famfs/datasets/*.bin
             """)
 
     @Argument(help: ArgumentHelp("Files in a famfs-policyd mount.", valueName: "path"))
@@ -22,6 +24,16 @@ struct CommitCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
+
+    @Option(help: ArgumentHelp("Give up on a file whose commit cannot start within this many seconds because every commit slot stays busy (default: wait as long as it takes).",
+                               valueName: "seconds"))
+    var maxWait: Double?
+
+    func validate() throws {
+        if let maxWait, !(maxWait >= 0 && maxWait.isFinite) {
+            throw ValidationError("--max-wait: \(maxWait) is not a number of seconds (0 or more)")
+        }
+    }
 
     func run() throws {
         var failures = 0
@@ -45,9 +57,10 @@ struct CommitCommand: ParsableCommand {
 
     /// Commits `path`, or waits for the commit already running on it (one its last close
     /// started); a file that is DAX already is left as it is. While every worker the daemon
-    /// lets commit is busy, asks again every 0.2 s.
+    /// lets commit is busy, asks again every 0.2 s, for up to `maxWait` seconds.
     private func commit(_ path: String) throws -> Outcome {
         var toldWaiting = false
+        let started = ProcessInfo.processInfo.systemUptime
         while true {
             switch Self.attribute("user.famfs.mode", of: path) {
             case "dax": return .alreadyDAX
@@ -57,6 +70,9 @@ struct CommitCommand: ParsableCommand {
                 throw CommitError(description: "not a file in a famfs-policyd mount (it has no user.famfs.mode)")
             }
             if let outcome = try commitOnce(path) { return outcome }
+            if let maxWait, ProcessInfo.processInfo.systemUptime - started >= maxWait {
+                throw CommitError(description: "every commit slot stayed busy for \(maxWait.formatted()) s (--max-wait); the file is still passthrough, commit it again later")
+            }
             if !quiet && !toldWaiting {
                 FileHandle.standardError.write(Data("\(path): waiting for the other commits to finish\n".utf8))
                 toldWaiting = true

@@ -210,6 +210,10 @@ struct DaemonProcessTests {
         #expect(stats.contains(#""commit_slots":1"#) && stats.contains(#""commits_running":1"#), "\(stats)")
         #expect(!daemon.log.contains("committed /held0"), "these answers waited for the commit to end: \(daemon.log)")
 
+        let gaveUp = try runTool("famfs-policy", ["commit", "--max-wait", "0.3", paths[1]])
+        #expect(gaveUp.status == 1 && gaveUp.output.contains("\(paths[1]): every commit slot stayed busy for 0.3 s (--max-wait)"),
+                "\(gaveUp.output)")
+        #expect(xattr(paths[1], "user.famfs.mode") == "passthrough")
         let waited = try runTool("famfs-policy", ["commit", paths[1]])
         #expect(waited.status == 0, "\(waited.output)")
         #expect(waited.output.contains("waiting for the other commits to finish") && waited.output.contains("committed \(paths[1])"),
@@ -245,6 +249,8 @@ struct DaemonProcessTests {
         let refused = try runTool("famfs-policy", ["commit", outside])
         #expect(refused.status == 1 && refused.output.contains("not a file in a famfs-policyd mount"), "\(refused.output)")
         #expect(xattr(outside, "user.famfs.commit") == nil, "nothing is set on a file outside a mount")
+        let unending = try runTool("famfs-policy", ["commit", "--max-wait", "inf", path])
+        #expect(unending.status != 0 && unending.output.contains("--max-wait: inf is not a number of seconds"), "\(unending.output)")
         let missing = try runTool("famfs-policy", ["commit", "\(daemon.mountpoint)/nope.bin"])
         #expect(missing.status == 1 && missing.output.contains("nope.bin: No such file or directory"), "\(missing.output)")
     }
