@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "FmapTests", dependencies: ["Fmap", "WireBytes", "CFuseABIReference"]),
         .testTarget(name: "AllocationTests", dependencies: ["Allocation", "Fmap"]),
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Metadata", "Fmap", "Allocation", "FuseWire", "Policy",
+            "Server", "Metadata", "Fmap", "Allocation", "FuseWire", "Policy", "LogCapture",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -96,8 +96,11 @@ let package = Package(
         // C definitions of famfs's on-media structs, compiled independently of the Swift codecs they check.
         .target(name: "CFamfsMediaReference", path: "Tests/CFamfsMediaReference"),
         .testTarget(name: "PolicyTests", dependencies: [
-            "Policy", "Fmap", "Allocation", .product(name: "Logging", package: "swift-log"),
+            "Policy", "Fmap", "Allocation", "LogCapture", .product(name: "Logging", package: "swift-log"),
         ]),
+        // A logger that keeps what it is told, for the test targets that assert log messages.
+        .target(name: "LogCapture", dependencies: [.product(name: "Logging", package: "swift-log")],
+                path: "Tests/LogCapture"),
         .testTarget(name: "PolicyEvalTests", dependencies: ["PolicyEval", "Policy", "Fmap"]),
         // Every example in README.md, docs/ and examples/ runs: Lua blocks load, commands exit as documented;
         // the commands' help has examples, and their errors say what to type.

@@ -1,6 +1,7 @@
 import Allocation
 import Fmap
 import Foundation
+import LogCapture
 import Logging
 import Policy
 import Testing
@@ -31,7 +32,7 @@ struct PolicyFixture {
     }
 
     func runtime(_ file: String = "policy.lua", config: [String: String] = [:],
-                 limits: PolicyLimits = PolicyLimits(), log: LogLines? = nil) throws(PolicyError) -> PolicyRuntime {
+                 limits: PolicyLimits = PolicyLimits(), log: CapturedLog? = nil) throws(PolicyError) -> PolicyRuntime {
         try PolicyRuntime(policyPath: folder + "/" + file, devices: devices, config: config, limits: limits,
                           logger: log?.logger ?? Logger(label: "famfs.policy"))
     }
@@ -90,27 +91,4 @@ func expectHostileLayout(_ hostile: String, prelude: String = "", kind: PolicyEr
     let fmap = try runtime.layout(for: FileFacts(path: "/good", size: 1 << 20), allocator: allocator)
     #expect(fmap.extents == .simple([SimpleExtent(device: 0, offset: 0, length: 2 << 20)]), sourceLocation: sourceLocation)
     return caught
-}
-
-/// The lines a runtime logs, as "level: message".
-final class LogLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    var all: [String] { lock.withLock { lines } }
-
-    var logger: Logger { Logger(label: "test") { _ in Handler(sink: self) } }
-
-    private struct Handler: LogHandler {
-        let sink: LogLines
-        var logLevel: Logger.Level = .debug
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            sink.lock.withLock { sink.lines.append("\(event.level): \(event.message)") }
-        }
-    }
 }

@@ -1,5 +1,6 @@
 import Allocation
 import Fmap
+import LogCapture
 import Logging
 import Policy
 import Testing
@@ -199,9 +200,9 @@ import Testing
             print("printed")
             function layout(file, devices) return { ext_type = "simple", extents = { alloc(0, 1) } } end
             """])
-        let log = LogLines()
+        let log = CapturedLog(level: .debug)
         _ = try fixture.runtime(log: log)
-        #expect(log.all == ["info: loaded 1 true", "warning: careful", "info: printed"])
+        #expect(log.messages == ["info: loaded 1 true", "warning: careful", "info: printed"])
     }
 
     @Test func aMisspeltHookIsWarnedAboutAtLoad() throws {
@@ -212,7 +213,7 @@ import Testing
             function pick_devices(devices) return devices end
             function relayout(file) return file end
             """])
-        let log = LogLines()
+        let log = CapturedLog(level: .debug)
         let script = try PolicyScript(path: fixture.folder + "/policy.lua")
         let runtime = try PolicyRuntime(script: script, devices: fixture.devices, logger: log.logger)
         #expect(!runtime.defines(.onRelease) && !runtime.defines(.placement))
@@ -220,10 +221,10 @@ import Testing
             "warning: the policy defines on_relase, which is not a hook and is never called: did you mean on_release?",
             "warning: the policy defines Placement, which is not a hook and is never called: did you mean placement?",
         ]
-        #expect(Set(log.all) == warnings)
+        #expect(Set(log.messages) == warnings)
         // Each worker loads the same script: it is said once, not once per state.
         _ = try PolicyRuntime(script: script, devices: fixture.devices, logger: log.logger)
-        #expect(log.all.count == warnings.count)
+        #expect(log.messages.count == warnings.count)
     }
 
     @Test func stateKeepsWorkingAcrossManyCalls() throws {

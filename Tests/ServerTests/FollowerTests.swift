@@ -1,6 +1,7 @@
 import Allocation
 import Fmap
 import Foundation
+import LogCapture
 import Metadata
 import Server
 import SystemPackage

@@ -1,4 +1,5 @@
 import Foundation
+import LogCapture
 import Metadata
 import Server
 import Synchronization

@@ -16,7 +16,7 @@ struct HostileBehaviour: CustomStringConvertible, Sendable {
 
 let hostileBehaviours: [HostileBehaviour] = [
     .init(file: "loop", lua: "while true do end", message: "instruction budget"),
-    .init(file: "memory-bomb", lua: "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 4096) .. i end", message: "memory limit"),
+    .init(file: "memory-bomb", lua: "local t = {} for i = 1, 1e9 do t[i] = string.rep('x', 1 << 20) .. i end", message: "memory limit"),
     .init(file: "deep-recursion", lua: "local function down(n) return 1 + down(n + 1) end return down(1)", message: "stack overflow"),
     .init(file: "string-rep-bomb", lua: "local s = string.rep('bomb', 1 << 40) return s", message: "too large"),
     .init(file: "concat-bomb", lua: "local s = 'x' for i = 1, 64 do s = s .. s end return s", message: "memory limit"),

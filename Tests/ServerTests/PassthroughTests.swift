@@ -1,5 +1,6 @@
 import Fmap
 import Foundation
+import LogCapture
 import Server
 import SystemPackage
 import Testing

@@ -1,9 +1,10 @@
 import Fmap
 import Foundation
+import LogCapture
 import Policy
 import Server
-import SystemPackage
 import Synchronization
+import SystemPackage
 import Testing
 
 /// The repository's root, found from this file's path.

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 import Metadata
 import Server
 import SystemPackage
@@ -125,32 +124,5 @@ final class TestKernel: @unchecked Sendable {
         withUnsafeBytes(of: offset.littleEndian) { arguments += $0 }
         arguments += Self.words([size, 0, 0, 0, 0, 0])
         return try call(15, node: node, arguments)
-    }
-}
-
-/// A log handler that keeps every message, so tests can assert what the daemon said.
-final class CapturedLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var lines: [String] = []
-
-    var messages: [String] { lock.withLock { lines } }
-
-    func append(_ line: String) { lock.withLock { lines.append(line) } }
-
-    var logger: Logger {
-        Logger(label: "captured") { _ in Handler(log: self) }
-    }
-
-    struct Handler: LogHandler {
-        let log: CapturedLog
-        var logLevel: Logger.Level = .info
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            log.append("\(event.level): \(event.message)")
-        }
     }
 }
