@@ -131,6 +131,10 @@ void clua_charge(lua_State *L, int64_t instructions);
 /* The budget hook: charges CLUA_HOOK_INTERVAL instructions. */
 void clua_budget_hook(lua_State *L, lua_Debug *ar);
 
+/* Records a failed call's memory error in rt->failure: Lua runs no message handler for
+   one, so the message is written here and the line is the one the allocator kept. */
+void clua_note_memory_failure(clua_runtime *rt);
+
 /* The hooks' global names, indexed by clua_hook. */
 extern const char *const clua_hook_names[CLUA_HOOK_COUNT];
 

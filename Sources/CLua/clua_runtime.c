@@ -197,6 +197,16 @@ static int collect_garbage(lua_State *L) {
     return 0;
 }
 
+void clua_note_memory_failure(clua_runtime *rt) {
+    clua_failure *failure = &rt->failure;
+    failure->status = CLUA_MEMORY;
+    if (!rt->memory_tripped) { /* refused before the cap tripped: no line was kept */
+        failure->line = 0;
+        failure->source[0] = '\0';
+    }
+    snprintf(failure->message, sizeof failure->message, "memory limit of %zu bytes exceeded", rt->memory_cap);
+}
+
 clua_status clua_protected(clua_runtime *rt, lua_CFunction body, void *argument) {
     lua_State *L = rt->L;
     rt->budget_tripped = 0;
@@ -224,13 +234,7 @@ clua_status clua_protected(clua_runtime *rt, lua_CFunction body, void *argument)
     }
     clua_failure *failure = &rt->failure;
     if (status == LUA_ERRMEM) {
-        /* The message handler does not run for memory errors; the allocator kept the line. */
-        failure->status = CLUA_MEMORY;
-        if (!rt->memory_tripped) { /* refused before the cap tripped: no line was kept */
-            failure->line = 0;
-            failure->source[0] = '\0';
-        }
-        snprintf(failure->message, sizeof failure->message, "memory limit of %zu bytes exceeded", rt->memory_cap);
+        clua_note_memory_failure(rt);
     } else if (status == LUA_ERRERR) {
         if (failure->status == CLUA_OK) failure->status = CLUA_RUNTIME;
         if (failure->message[0] == '\0')

@@ -174,6 +174,7 @@ static int test_layout_of(lua_State *L) {
         rt->host.test_layout_end(rt->host.context, NULL, 0, rt->allocations, rt->allocation_count, file.size,
                                  error, sizeof error);
         clua_failure *failure = &rt->failure;
+        if (status == LUA_ERRMEM) clua_note_memory_failure(rt);
         if (clua_stopping(rt) || status == LUA_ERRMEM) {
             /* A stop is the test's failure too; keep the line where it happened. */
             if (failure->line > 0) lua_pushfstring(L, "%s:%d: %s", failure->source, failure->line, failure->message);

@@ -72,7 +72,8 @@ final class PolicyModuleResolver: Sendable {
 
     /// The whole contents of a regular file, or nil.
     static func readRegularFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Without O_NONBLOCK, opening a FIFO would wait for a writer, inside a hook call.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()

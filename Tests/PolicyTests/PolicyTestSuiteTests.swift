@@ -96,6 +96,26 @@ private func outcomes(_ suite: PolicyTestSuite) throws -> [String: String?] {
         #expect(results["test_failures"] == .some(nil))
     }
 
+    @Test("layout_of reports a layout that ran out of memory as the memory limit, with its line")
+    func layoutOfReportsTheMemoryLimit() throws {
+        let policy = """
+            function layout(file, devices)
+              if file.path == "/raise" then error("refused") end
+              local s = string.rep("x", 200 * 1048576)
+              return { ext_type = "simple", extents = { alloc(0, file.size) } }
+            end
+            """
+        let results = try outcomes(try suite(policy: policy, tests: """
+            function test_memory()
+              local _, err = layout_of{ path = "/raise", size = 1 }
+              expect_eq(err, "policy.lua:2: layout: refused")
+              layout_of{ size = 1 }
+            end
+            """))
+        let failure = try #require(results["test_memory"] ?? nil)
+        #expect(failure.hasSuffix("memory limit of 67108864 bytes exceeded"), "\(failure)")
+    }
+
     @Test func eachTestHasItsOwnBudgetAndItsOwnState() throws {
         let results = try outcomes(try suite(tests: """
             function test_1_loops() while true do end end

@@ -163,4 +163,15 @@ import Testing
         let runtime = try fixture.runtime()
         _ = try runtime.layout(for: FileFacts(path: "/a", size: 1), allocator: fixture.allocator())
     }
+
+    @Test("require of a FIFO in the policy folder is refused at once instead of waiting for a writer")
+    func requireRefusesAFifo() throws {
+        let fixture = try PolicyFixture(["policy.lua": hostilePolicy("    require(\"lib.pipe\")")])
+        try FileManager.default.createDirectory(atPath: fixture.folder + "/lib", withIntermediateDirectories: true)
+        #expect(mkfifo(fixture.folder + "/lib/pipe.lua", 0o644) == 0)
+        let runtime = try fixture.runtime()
+        #expect { _ = try runtime.layout(for: FileFacts(path: "/hostile", size: 1), allocator: fixture.allocator()) } throws: {
+            ($0 as? PolicyError)?.description.hasSuffix("require: module 'lib.pipe': lib/pipe.lua is not a readable regular file") == true
+        }
+    }
 }
