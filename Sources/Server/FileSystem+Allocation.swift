@@ -13,7 +13,8 @@ extension FileSystem {
                  layout: any WorkerPolicy) -> Response {
         if let node = state.withLock({ $0.namespace[id] }), let backing = node.backing {
             do throws(NamespaceError) {
-                guard !arguments.valid.contains(.size) || state.withLock({ $0.commits[id] == nil }) else {
+                // A commit logs the size, mode, owner and times it read; none may change meanwhile.
+                guard state.withLock({ $0.commits[id] == nil }) else {
                     throw NamespaceError(.resourceBusy, "the file is being committed to DAX")
                 }
                 try setattrPassthrough(backing, arguments)

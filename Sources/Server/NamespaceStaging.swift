@@ -13,7 +13,10 @@ extension Namespace {
                 continue
             }
             var components = mountPath.split(separator: "/").map(String.init)
-            let name = components.removeLast()
+            guard !components.contains(where: { $0 == "." || $0 == ".." }), let name = components.popLast() else {
+                problems.append("staged file \(relative) names \"\(mountPath)\" (user.famfs.path), which is not a file path in the mount; left alone")
+                continue
+            }
             do throws(NamespaceError) {
                 let parent = try directory(atRelativePath: components.joined(separator: "/"), now: now)
                 if let existing = child(of: parent, named: name) {

@@ -160,7 +160,7 @@ struct DaemonProcessTests {
         }
     }
 
-    @Test("commits on release leave a worker free: the mount answers while two files commit, one after the other, and the one committing cannot be renamed (EBUSY)")
+    @Test("commits on release leave a worker free: the mount answers while two files commit, one after the other, and the one committing cannot be renamed or have its mode changed (EBUSY)")
     func releaseCommitsLeaveAWorkerFree() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
@@ -178,6 +178,8 @@ struct DaemonProcessTests {
         let committing = try #require((0..<2).map { "\(daemon.mountpoint)/auto\($0).bin" }
             .first { xattr($0, "user.famfs.commit_progress") != nil })
         #expect(rename(committing, "\(daemon.mountpoint)/moved.bin") == -1 && errno == EBUSY)
+        // Nor can its mode change: the commit logs the mode it read, and a logged mode is fixed.
+        #expect(chmod(committing, 0o600) == -1 && errno == EBUSY)
         #expect(!daemon.log.contains("committed /auto"), "the listing waited for a commit to end: \(daemon.log)")
         for (i, bytes) in contents.enumerated() {
             let path = "\(daemon.mountpoint)/auto\(i).bin"
