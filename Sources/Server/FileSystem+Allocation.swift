@@ -13,7 +13,7 @@ extension FileSystem {
                  layout: any WorkerPolicy) -> Response {
         if let node = state.withLock({ $0.namespace[id] }), let backing = node.backing {
             do throws(NamespaceError) {
-                // A commit logs the size, mode, owner and times it read; none may change meanwhile.
+                // A commit logs the size, mode and owner it read: no attribute may change meanwhile.
                 guard state.withLock({ $0.commits[id] == nil }) else {
                     throw NamespaceError(.resourceBusy, "the file is being committed to DAX")
                 }
