@@ -262,6 +262,16 @@ static int sandbox_load(lua_State *L) {
     return lua_gettop(L) - 4;
 }
 
+/* Calls the library function a wrapper holds as upvalue 1 with every value on the stack as
+   its arguments; returns how many results it left (`results` of them, or all for LUA_MULTRET). */
+static int call_wrapped(lua_State *L, int results) {
+    int given = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, given, results);
+    return lua_gettop(L);
+}
+
 /* setmetatable from the base library, refusing __gc: Lua runs finalizers with hooks off,
    so the instruction budget could not stop one. */
 static int sandbox_setmetatable(lua_State *L) {
@@ -272,10 +282,7 @@ static int sandbox_setmetatable(lua_State *L) {
         lua_pop(L, 1);
     }
     lua_settop(L, 2);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 2, 1);
-    return 1;
+    return call_wrapped(L, 1);
 }
 
 /* xpcall(f, handler, ...) from the base library, except that the handler runs once the
@@ -313,10 +320,7 @@ static int sandbox_string_rep(lua_State *L) {
         return 1;
     }
     lua_settop(L, 3);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, 3, 1);
-    return 1;
+    return call_wrapped(L, 1);
 }
 
 /* Table library functions loop in C over a range of elements, where the count hook never
@@ -365,11 +369,7 @@ static lua_Unsigned elements_touched(lua_State *L, charged_table_function functi
 static int sandbox_charged_table_function(lua_State *L) {
     lua_Unsigned count = elements_touched(L, (charged_table_function)lua_tointeger(L, lua_upvalueindex(2)));
     clua_charge(L, count > (lua_Unsigned)INT64_MAX ? INT64_MAX : (int64_t)count);
-    int given = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, given, LUA_MULTRET);
-    return lua_gettop(L);
+    return call_wrapped(L, LUA_MULTRET);
 }
 
 static void charge_table_function(lua_State *L, int table, const char *name, charged_table_function function) {
